@@ -1,0 +1,227 @@
+"""fit / partial_fit / predict and the shared hyperparameters, written once."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._numba import numba_threads
+from ._optimizers import OPTIMIZERS, SCHEDULES, optimizer_scalars
+from ._penalties import PENALTIES, penalty_strengths
+from ._sklearn_compat import _check_sample_weight, _fit_context, validate_data
+from ._training import Hyper, OptimizerState, train
+
+__all__ = ["BaseStochasticEstimator"]
+
+
+class BaseStochasticEstimator(BaseEstimator):
+    """Estimators trained by mini-batch stochastic optimisation.
+
+    Subclasses add a target mixin (``_targets``) and a network
+    (``_new_network``, ``_set_fitted``, ``_decision``).
+    """
+
+    _parameter_constraints = {
+        "penalty": [StrOptions(set(PENALTIES)), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "solver": [StrOptions(set(OPTIMIZERS))],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
+    }
+
+    @property
+    def _optimizer_epsilon(self):
+        return self.epsilon
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = self._multi_output
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):  # fmt: skip
+        """Fit the model with mini-batch stochastic optimisation.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. A C-contiguous float32 or float64 array, or CSR
+            matrix, is used without a copy; float32 stays float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; the objective is the weighted mean loss.
+        X_val, y_val, sample_weight_val : array-like, default=None
+            A validation set for early stopping, used instead of holding out
+            ``validation_fraction`` of the training data.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        validation = (X_val, y_val, sample_weight_val)
+        return self._fit_atomic(X, y, sample_weight, validation, incremental=False)
+
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        return self._fit_atomic(X, y, sample_weight, (None, None, None),
+                                incremental=True, classes=classes)  # fmt: skip
+
+    def _fit_atomic(self, X, y, sample_weight, validation, **kwargs):
+        """Run ``_fit``; on any exception restore every attribute as it was."""
+        saved = dict(self.__dict__)
+        try:
+            return self._fit(X, y, sample_weight, validation, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit(self, X, y, sample_weight, validation, *, incremental, classes=None):
+        reuse = hasattr(self, "_network") and (incremental or self.warm_start)
+        if incremental and not reuse and classes is None and self._needs_classes:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        X, y = self._validate_training_data(X, y, reset=not reuse)
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                  ensure_non_negative=True)  # fmt: skip
+        Y = self._encode_target(y, sw, first_call=not reuse, classes=classes)
+        sw = self._class_weights(y, sw, incremental)
+        rng = check_random_state(self.random_state)
+        train_rows, validate = self._validation(X, y, validation, incremental, rng)
+        weight = sw[train_rows].sum()
+        if not weight > 0:
+            raise ValueError("The sample weights of the training rows sum to zero.")
+        if reuse:
+            net = self._network.copy()  # trained as a working copy: atomic
+        else:
+            net = self._new_network(X.shape[1], self._n_outputs, X.dtype)
+            if getattr(self, "fit_intercept", True):
+                net.intercept[:] = self._init_intercept(Y[train_rows], sw[train_rows])
+        if reuse and incremental:
+            state = self._opt_state.copy()
+        else:  # warm_start restarts the optimiser, as scikit-learn's MLP does
+            state = OptimizerState.zeros(net.params.size)
+        hyper, loss_unit = self._hyper(train_rows.size / weight)
+        batch_size = self._batch_size(train_rows.size)
+        runner = net.epoch_runner(X, Y, sw, batch_size)
+        with numba_threads(self.n_jobs):
+            history = train(
+                net, state, hyper, runner, train_rows, est=self, rng=rng,
+                max_epochs=1 if incremental else self.max_iter,
+                validate=validate, loss_unit=loss_unit,
+                check_convergence=not incremental,
+            )  # fmt: skip
+        self._network, self._opt_state = net, state
+        self._record(history, reuse, validate is not None)
+        self._set_fitted(net)
+        return self
+
+    def _validate_training_data(self, X, y, reset):
+        X, y = validate_data(
+            self, X, y, reset=reset, accept_sparse="csr",
+            dtype=[np.float64, np.float32], order="C",
+            multi_output=self._multi_output, y_numeric=self._y_numeric,
+        )  # fmt: skip
+        if not reset and X.dtype != self._network.params.dtype:
+            X = X.astype(self._network.params.dtype)  # one kernel version per dtype
+        if sp.issparse(X):
+            X.sort_indices()
+        return X, y
+
+    def _validation(self, X, y, validation, incremental, rng):
+        """Rows to train on and a ``validate(params) -> score`` callable or None."""
+        X_val, y_val, sw_val = validation
+        rows = np.arange(X.shape[0])
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValueError("X_val and y_val must be given together.")
+            X_val, y_val = validate_data(
+                self, X_val, y_val, reset=False, accept_sparse="csr",
+                dtype=X.dtype, multi_output=self._multi_output,
+            )  # fmt: skip
+            if sw_val is not None:
+                sw_val = _check_sample_weight(sw_val, X_val, ensure_non_negative=True)
+        elif self.early_stopping and not incremental:
+            rows, held_out = self._split(rows, y, rng)
+            X_val, y_val = X[held_out], y[held_out]
+            sw_val = None
+        else:
+            return rows, None
+
+        def validate(params):
+            net = self._new_network(X.shape[1], self._n_outputs, X.dtype, params)
+            return self._validation_score(net.decision(X_val), y_val, sw_val)
+
+        return rows, validate
+
+    def _split(self, rows, y, rng):
+        """Hold out validation_fraction, stratified for classifiers when possible."""
+        seed = rng.randint(np.iinfo(np.int32).max)
+        split = dict(test_size=self.validation_fraction, random_state=seed)
+        if rows.size < 2:
+            raise ValueError("early_stopping needs at least 2 samples.")
+        try:
+            return train_test_split(rows, stratify=self._stratify(y), **split)
+        except ValueError:  # too few samples of a class to stratify
+            return train_test_split(rows, **split)
+
+    def _hyper(self, weight_scale):
+        loss = self._loss()
+        a1, a2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
+        epsilon, a1, a2, loss_unit = self._scaled_problem(loss, a1, a2)
+        hyper = Hyper(
+            loss=loss.code, epsilon=float(epsilon), lr=float(self.learning_rate_init),
+            a1=float(a1), a2=float(a2), weight_scale=float(weight_scale),
+            fit_intercept=bool(getattr(self, "fit_intercept", True)),
+            **optimizer_scalars(self),
+        )  # fmt: skip
+        return hyper, loss_unit
+
+    def _batch_size(self, n_rows):
+        if self.batch_size == "auto":
+            return min(256, n_rows)
+        return min(self.batch_size, n_rows)
+
+    def _record(self, history, reuse, validated):
+        """Set the fitted attributes that describe training."""
+        if not reuse:
+            self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
+        self.n_iter_ += history.n_iter
+        self.t_ += history.n_samples_seen
+        self.loss_curve_ = self.loss_curve_ + history.loss_curve
+        self.validation_scores_ = history.validation_scores if validated else None
+        self.best_validation_score_ = (
+            max(history.validation_scores) if validated else None
+        )
+
+    def _decision(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32])  # fmt: skip
+        return self._raw_outputs(X)

@@ -1,0 +1,363 @@
+"""Public linear estimators: LinearRegressor and LogisticClassifier."""
+
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseStochasticEstimator
+from ._losses import REGRESSION_LOSSES
+from ._network import LinearNetwork
+from ._sklearn_compat import _fit_context
+from ._targets import ClassifierTarget, RegressorTarget
+
+__all__ = ["LinearRegressor", "LogisticClassifier"]
+
+_SHARED_PARAMETERS = """
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+        The penalty. L1 and elastic-net are applied by proximal
+        (soft-thresholding) steps, so ``coef_`` has exact zeros.
+    alpha : float, default=1e-4
+        Strength of the penalty: the objective is the weighted mean loss plus
+        ``alpha * (l1_ratio * |w|_1 + (1 - l1_ratio) / 2 * |w|_2^2)``.
+    l1_ratio : float, default=0.15
+        Share of L1 in the elastic-net penalty (used with "elasticnet").
+    solver : {"adam", "sgd", "rmsprop"}, default="adam"
+        The optimiser. "sgd" uses ``momentum`` and ``nesterovs_momentum``.
+    learning_rate_init : float, default=0.01
+        Initial step size.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Step-size schedule: constant; ``learning_rate_init / t**power_t`` at
+        optimiser step ``t``; or divided by 5 whenever ``n_iter_no_change``
+        epochs fail to improve by ``tol``.
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+    momentum : float, default=0.9
+        Momentum of "sgd".
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with "sgd".
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's moment estimates.
+    rho : float, default=0.9
+        Decay rate of RMSprop's squared-gradient average.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; "auto" is ``min(256, n_samples)``.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Improvement of the loss (or validation score) below which an epoch
+        counts as no improvement.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    early_stopping : bool, default=False
+        Stop on a validation score: accuracy (classifiers) or R^2, on
+        ``validation_fraction`` of the data or on ``X_val``/``y_val``.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    shuffle : bool, default=True
+        Shuffle the samples at every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds shuffling and the validation split. A fixed seed gives
+        bit-identical models whatever ``n_jobs`` is.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution.
+    verbose : int, default=0
+        Print one line per epoch (loss, validation score, seconds) to stderr.
+    n_jobs : int or None, default=None
+        Threads for the kernels; None or -1 means all available.
+    fit_intercept : bool, default=True
+        Fit an (unpenalised) intercept."""
+
+_SHARED_ATTRIBUTES = """
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X was a DataFrame with string columns.
+    n_iter_ : int
+        Number of epochs run.
+    t_ : int
+        Number of training samples seen by the optimiser.
+    loss_curve_ : list of float
+        Objective (mean loss plus penalty) at the end of each epoch.
+    validation_scores_ : list of float or None
+        Validation score at each epoch, with early stopping.
+    best_validation_score_ : float or None
+        Best validation score, with early stopping."""
+
+
+class _LinearModel:
+    """What a linear model adds to the engine: its network and ``coef_``."""
+
+    def densify(self):
+        """Convert a sparse ``coef_`` back to a dense array (the default).
+
+        Returns
+        -------
+        self : object
+            The estimator, with a dense ``coef_`` of its original shape.
+        """
+        check_is_fitted(self)
+        if sp.issparse(self.coef_):
+            dense = self.coef_.toarray()
+            self.coef_ = dense.ravel() if getattr(self, "_y_1d", False) else dense
+        return self
+
+    def sparsify(self):
+        """Store ``coef_`` as a CSR matrix, for models with many exact zeros.
+
+        Predictions are unchanged and faster when most coefficients are zero
+        (L1 or elastic-net); ``partial_fit`` and warm starts keep working.
+
+        Returns
+        -------
+        self : object
+            The estimator, with ``coef_`` a ``scipy.sparse.csr_matrix`` of
+            shape (n_outputs, n_features).
+        """
+        check_is_fitted(self)
+        if not sp.issparse(self.coef_):
+            self.coef_ = sp.csr_matrix(np.atleast_2d(self.coef_))
+        return self
+
+    def _new_network(self, n_features, n_outputs, dtype, params=None):
+        return LinearNetwork(n_features, n_outputs, dtype, params)
+
+    def _set_fitted(self, net):
+        coef, intercept = self._user_params(net.coef, net.intercept)
+        self.coef_ = coef[0] if getattr(self, "_y_1d", False) else coef
+        self.intercept_ = intercept
+
+    def _raw_outputs(self, X):
+        coef = self.coef_ if sp.issparse(self.coef_) else np.atleast_2d(self.coef_)
+        out = safe_sparse_dot(X, coef.T, dense_output=True)
+        return np.asarray(out + self.intercept_)
+
+
+class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
+    __doc__ = f"""Linear regression trained with Adam, SGD or RMSprop on Numba kernels.
+
+    A drop-in for :class:`~sklearn.linear_model.SGDRegressor` (and for
+    ``Ridge``, ``Lasso`` and ``ElasticNet`` on data too big for them), with
+    single- and multi-output targets, also through ``partial_fit``.
+
+    Parameters
+    ----------
+    loss : {{"squared_error", "huber", "epsilon_insensitive"}}, default="squared_error"
+        The loss of each sample (half the squared residual for
+        "squared_error").
+    epsilon : float, default=0.1
+        Width of the quadratic zone of "huber" and of the insensitive zone
+        of "epsilon_insensitive", in the units of ``y``.
+{_SHARED_PARAMETERS}
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_outputs, n_features)
+        Coefficients, in the dtype of the training data.
+    intercept_ : ndarray of shape (n_outputs,)
+        Intercepts.
+    n_outputs_ : int
+        Number of outputs.
+{_SHARED_ATTRIBUTES}
+
+    See Also
+    --------
+    sklearn.linear_model.SGDRegressor : scikit-learn's per-sample SGD.
+    LogisticClassifier : the classifier built on the same engine.
+
+    Notes
+    -----
+    Targets are standardised internally and the penalty rescaled to match,
+    which leaves the optimum unchanged. Adam's own epsilon is fixed at 1e-8
+    here since ``epsilon`` is the loss parameter, as in ``SGDRegressor``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skbigmodel import LinearRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), LinearRegressor(random_state=0))
+    >>> round(model.fit(X, y).score(X, y), 2)
+    0.52
+    """
+
+    _parameter_constraints = {
+        **BaseStochasticEstimator._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+    }
+    _optimizer_epsilon = 1e-8
+
+    def __init__(self, *, loss="squared_error", epsilon=0.1, penalty="l2",
+                 alpha=1e-4, l1_ratio=0.15, solver="adam", learning_rate_init=0.01,
+                 learning_rate="constant", power_t=0.5, momentum=0.9,
+                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, rho=0.9,
+                 batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=10,
+                 early_stopping=False, validation_fraction=0.1, shuffle=True,
+                 random_state=None, warm_start=False, verbose=0, n_jobs=None,
+                 fit_intercept=True):  # fmt: skip
+        self.loss = loss
+        self.epsilon = epsilon
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.rho = rho
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.fit_intercept = fit_intercept
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch over the given samples, continuing from the current model.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Its targets. The first call fixes the number of outputs and the
+            internal target scaling.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator. If the call raises, the model is left
+            exactly as it was.
+        """
+        return self._partial_fit(X, y, sample_weight)
+
+
+class LogisticClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator):
+    __doc__ = f"""Logistic regression trained with Adam, SGD or RMSprop on Numba kernels.
+
+    Binary problems use one sigmoid output; three classes or more use a true
+    multinomial softmax (not one-vs-rest). A drop-in for
+    ``SGDClassifier(loss="log_loss")`` and ``LogisticRegression``.
+
+    Parameters
+    ----------
+{_SHARED_PARAMETERS}
+    epsilon : float, default=1e-8
+        Adam's and RMSprop's numerical stability constant.
+    class_weight : dict or "balanced", default=None
+        Weights of the classes, multiplied into ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients, in the dtype of the training data.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts.
+{_SHARED_ATTRIBUTES}
+
+    See Also
+    --------
+    sklearn.linear_model.SGDClassifier : scikit-learn's per-sample SGD.
+    sklearn.linear_model.LogisticRegression : batch solvers.
+    LinearRegressor : the regressor built on the same engine.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skbigmodel import LogisticClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> model = make_pipeline(StandardScaler(), LogisticClassifier(random_state=0))
+    >>> model.fit(X_train, y_train).score(X_test, y_test) > 0.95
+    True
+    >>> model[-1].predict_proba(model[0].transform(X_test[:2])).sum(axis=1)
+    array([1., 1.])
+    """
+
+    _parameter_constraints = {
+        **BaseStochasticEstimator._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "fit_intercept": ["boolean"],
+    }
+
+    def __init__(self, *, penalty="l2", alpha=1e-4, l1_ratio=0.15, solver="adam",
+                 learning_rate_init=0.01, learning_rate="constant", power_t=0.5,
+                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, rho=0.9, batch_size="auto", max_iter=200, tol=1e-4,
+                 n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
+                 shuffle=True, random_state=None, warm_start=False, verbose=0,
+                 n_jobs=None, fit_intercept=True, class_weight=None):  # fmt: skip
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.rho = rho
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch over the given samples, continuing from the current model.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,)
+            Its labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes; required on the first call, ignored later.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator. If the call raises, the model is left
+            exactly as it was.
+        """
+        return self._partial_fit(X, y, sample_weight, classes=classes)

@@ -1,0 +1,100 @@
+"""Networks keep all their parameters in one flat array; layers are views.
+
+A linear model is a network with no hidden layer: ``LinearNetwork`` holds
+``coef`` (n_outputs, n_features) followed by ``intercept`` (n_outputs,),
+and knows which epoch kernel trains it on dense or CSR data.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._kernels.linear import csr_epoch, dense_epoch
+
+__all__ = ["LinearNetwork"]
+
+# Below this many multiply-adds per mini-batch a parallel region costs more
+# than it saves (benchmarks/bench_linear.py); above, a batch is cut into a
+# fixed number of chunks whatever the thread count, so bits do not change.
+PARALLEL_BATCH_WORK = 1 << 16
+MAX_CHUNKS = 8
+
+
+class LinearNetwork:
+    """Flat parameters of a linear model and the kernels that train them."""
+
+    def __init__(self, n_features, n_outputs, dtype, params=None):
+        self.n_features = n_features
+        self.n_outputs = n_outputs
+        size = n_outputs * (n_features + 1)
+        self.params = np.zeros(size, dtype=dtype) if params is None else params
+        self.n_coef = n_outputs * n_features
+
+    @property
+    def coef(self):
+        return self.params[: self.n_coef].reshape(self.n_outputs, self.n_features)
+
+    @property
+    def intercept(self):
+        return self.params[self.n_coef :]
+
+    @property
+    def penalized(self):
+        """The parameters the penalty acts on (intercepts are not penalised)."""
+        return self.params[: self.n_coef]
+
+    def copy(self):
+        return LinearNetwork(
+            self.n_features, self.n_outputs, self.params.dtype, self.params.copy()
+        )
+
+    def decision(self, X):
+        """Raw outputs X @ coef.T + intercept, shape (n_samples, n_outputs)."""
+        out = X @ self.coef.T
+        out += self.intercept
+        return np.asarray(out)
+
+    def epoch_runner(self, X, Y, sample_weight, batch_size):
+        """A callable running one epoch on rows ``order`` of X (see ``_training``)."""
+        if sp.issparse(X):
+            return _CSREpochs(self, X, Y, sample_weight, batch_size)
+        return _DenseEpochs(self, X, Y, sample_weight, batch_size)
+
+
+class _DenseEpochs:
+    def __init__(self, net, X, Y, sample_weight, batch_size):
+        k, p = net.n_outputs, net.n_features
+        work = min(batch_size, X.shape[0]) * p * k
+        n_chunks = int(min(MAX_CHUNKS, max(1, work // PARALLEL_BATCH_WORK), batch_size))
+        self.args = (X, Y, sample_weight)
+        self.batch_size = batch_size
+        self.partial = np.empty((n_chunks, net.params.size))
+        self.z = np.empty((n_chunks, k))
+        self.g = np.empty((n_chunks, k))
+        self.losses = np.empty(n_chunks)
+
+    def __call__(self, params, m, v, order, step, hyper):
+        return dense_epoch(
+            *self.args, order, self.batch_size, params, m, v, self.partial,
+            self.z, self.g, self.losses, *hyper.kernel_args(), step, hyper.fit_intercept,
+        )  # fmt: skip
+
+
+class _CSREpochs:
+    def __init__(self, net, X, Y, sample_weight, batch_size):
+        p, k = net.n_features, net.n_outputs
+        self.args = (X.data, X.indices, X.indptr, Y, sample_weight)
+        self.batch_size = batch_size
+        self.grad = np.zeros(net.params.size)
+        self.z = np.empty(k)
+        self.g = np.empty(k)
+        self.touched = np.empty(p, dtype=np.int64)
+        self.mark = np.full(p, -1, dtype=np.int64)
+        self.last = np.full(p, -1, dtype=np.int64)
+        self.cum_eta = np.empty(X.shape[0] // max(1, batch_size) + 2)
+
+    def __call__(self, params, m, v, order, step, hyper):
+        return csr_epoch(
+            *self.args, order, self.batch_size, params, m, v, self.grad, self.z,
+            self.g, self.touched, self.mark, self.last, self.cum_eta,
+            *hyper.kernel_args(), step, hyper.fit_intercept,
+        )  # fmt: skip

@@ -1,0 +1,72 @@
+"""Numba plumbing: the cached ``jit`` decorator and the thread-count context.
+
+Only this module decides how kernels are compiled and how many threads they
+use, so that the kernels themselves stay plain arrays-in, arrays-out code.
+"""
+
+import contextlib
+import threading
+
+import numba
+
+__all__ = ["jit", "numba_threads", "resolve_n_jobs"]
+
+# Reassociation lets LLVM vectorise dot products (several accumulators);
+# "nnan"/"ninf" stay off so that a NaN reaching a kernel is still a NaN.
+DOT_MATH = {"reassoc", "contract"}
+
+
+def jit(func=None, *, parallel=False, fastmath=False, inline="never"):
+    """Compile ``func`` with ``numba.njit(cache=True, nogil=True)``.
+
+    When no cache directory is usable (a read-only install and no writable
+    home or ``NUMBA_CACHE_DIR``), Numba refuses ``cache=True`` at decoration
+    time; the package must still import, so the kernel is compiled without
+    a disk cache instead.
+    """
+
+    def decorate(f):
+        options = dict(nogil=True, parallel=parallel, fastmath=fastmath, inline=inline)
+        try:
+            return numba.njit(cache=True, **options)(f)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            return numba.njit(cache=False, **options)(f)
+
+    return decorate if func is None else decorate(func)
+
+
+def resolve_n_jobs(n_jobs):
+    """Number of Numba threads for ``n_jobs`` (None or -1: all available)."""
+    n_max = numba.config.NUMBA_NUM_THREADS
+    if n_jobs is None:
+        return n_max
+    if n_jobs < 0:
+        return max(1, n_max + 1 + n_jobs)
+    return max(1, min(int(n_jobs), n_max))
+
+
+# Numba's "workqueue" threading layer aborts the process when two Python
+# threads enter a parallel region at once; "omp" and "tbb" do not. Only on
+# workqueue are parallel calls serialised through this lock.
+_WORKQUEUE_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def numba_threads(n_jobs):
+    """Run the enclosed kernels on ``n_jobs`` threads, then restore the count.
+
+    ``numba.set_num_threads`` is per Python thread, so concurrent callers
+    cannot change each other's count.
+    """
+    previous = numba.get_num_threads()  # also starts the threading layer
+    guard = (
+        _WORKQUEUE_LOCK
+        if numba.threading_layer() == "workqueue"
+        else contextlib.nullcontext()
+    )
+    with guard:
+        numba.set_num_threads(resolve_n_jobs(n_jobs))
+        try:
+            yield
+        finally:
+            numba.set_num_threads(previous)

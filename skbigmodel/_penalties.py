@@ -1,0 +1,27 @@
+"""Registry of penalties: alpha * (l1_ratio * |w|_1 + (1 - l1_ratio) / 2 * |w|_2^2)."""
+
+import numpy as np
+
+__all__ = ["PENALTIES", "penalty_strengths", "penalty_value"]
+
+# name -> fraction of alpha on the L1 term, or None for "take l1_ratio".
+PENALTIES = {"l2": 0.0, "l1": 1.0, "elasticnet": None}
+
+
+def penalty_strengths(penalty, alpha, l1_ratio):
+    """(a1, a2): the objective's penalty is a1 * |w|_1 + a2 / 2 * |w|_2^2."""
+    if penalty is None:
+        return 0.0, 0.0
+    share = PENALTIES[penalty]
+    share = float(l1_ratio) if share is None else share
+    return float(alpha) * share, float(alpha) * (1.0 - share)
+
+
+def penalty_value(weights, a1, a2):
+    """Value of the penalty on ``weights`` (intercepts excluded by the caller)."""
+    total = 0.0
+    if a1:
+        total += a1 * float(np.abs(weights).sum(dtype=np.float64))
+    if a2:
+        total += 0.5 * a2 * float(np.dot(weights, weights))
+    return total

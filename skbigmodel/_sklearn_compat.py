@@ -1,0 +1,10 @@
+"""The one module that imports scikit-learn's private helpers.
+
+If a future scikit-learn moves one of them, this is the only file to change.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.linear_model._base import SparseCoefMixin
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+__all__ = ["SparseCoefMixin", "_check_sample_weight", "_fit_context", "validate_data"]

@@ -1,0 +1,243 @@
+"""Regression versus classification: encode ``y`` for the kernels, decode outputs.
+
+A target mixin gives an estimator everything that depends on the task: the
+loss, the encoded targets, the validation score, the link from raw outputs
+to predictions, and the conversion of parameters to the user's units.
+"""
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from ._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
+
+__all__ = ["ClassifierTarget", "RegressorTarget"]
+
+
+class RegressorTarget(RegressorMixin):
+    """Single- and multi-output regression.
+
+    The kernels train on targets centred and divided by one scale; since the
+    intercept is not penalised and the losses are homogeneous in the
+    residual, rescaling the penalty keeps the optimum exactly the same,
+    while the optimiser no longer has to travel to targets in the hundreds.
+    """
+
+    _multi_output = True
+    _y_numeric = True
+    _needs_classes = False
+
+    def _encode_target(self, y, sample_weight, first_call, classes=None):
+        Y = np.asarray(y, dtype=np.float64)
+        Y = Y.reshape(Y.shape[0], -1)
+        if first_call:
+            self._y_1d = np.ndim(y) == 1
+            self.n_outputs_ = Y.shape[1]
+            w = sample_weight / sample_weight.sum()
+            shift = w @ Y if self.fit_intercept else np.zeros(Y.shape[1])
+            scale = float(np.sqrt(np.mean(w @ (Y - shift) ** 2)))
+            self._target_shift = shift
+            self._target_scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+        elif Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs but the model was fitted with "
+                f"{self.n_outputs_}."
+            )
+        return (Y - self._target_shift) / self._target_scale
+
+    def _loss(self):
+        return REGRESSION_LOSSES[self.loss]
+
+    @property
+    def _n_outputs(self):
+        return self.n_outputs_
+
+    def _scaled_problem(self, loss, a1, a2):
+        """Loss epsilon, penalty strengths and loss unit on standardised targets."""
+        s = self._target_scale
+        if loss.degree == 2:  # objective / s**2
+            return self.epsilon / s, a1 / s, a2, s**2
+        return self.epsilon / s, a1, a2 * s, s  # degree 1: objective / s
+
+    def _user_params(self, coef, intercept):
+        s = self._target_scale
+        return coef * s, intercept * s + self._target_shift
+
+    def _class_weights(self, y, sample_weight, incremental):
+        return sample_weight
+
+    def _validation_score(self, raw, y, sample_weight):
+        return r2_score(y, raw * self._target_scale + self._target_shift,
+                        sample_weight=sample_weight)  # fmt: skip
+
+    def _stratify(self, y):
+        return None
+
+    def _init_intercept(self, Y, sample_weight):
+        return np.zeros(Y.shape[1])  # targets are centred
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted targets.
+        """
+        raw = self._decision(X)
+        return raw.ravel() if self._y_1d else raw
+
+
+class ClassifierTarget(ClassifierMixin):
+    """Binary (one sigmoid output) and multiclass (softmax) classification."""
+
+    _multi_output = False
+    _y_numeric = False
+    _needs_classes = True
+
+    def _encode_target(self, y, sample_weight, first_call, classes=None):
+        check_classification_targets(y)
+        if type_of_target(y) not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{type(self).__name__} needs a 1-D target of class labels; got a "
+                f"{type_of_target(y)!r} target."
+            )
+        if first_call:
+            labels = np.unique(y) if classes is None else np.unique(classes)
+            if labels.size < 2:
+                raise ValueError(
+                    "The target must contain at least 2 classes; got only one "
+                    f"class: {labels.tolist()}."
+                )
+            self.classes_ = labels
+        index = np.searchsorted(self.classes_, y)
+        index = np.minimum(index, self.classes_.size - 1)
+        unknown = self.classes_[index] != y
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels {np.unique(np.asarray(y)[unknown]).tolist()} "
+                f"that are not in classes_ {self.classes_.tolist()}."
+            )
+        return index.astype(np.float64).reshape(-1, 1)
+
+    def _loss(self):
+        binary = self.classes_.size == 2
+        return CLASSIFICATION_LOSSES["binary" if binary else "multinomial"]
+
+    @property
+    def _n_outputs(self):
+        return 1 if self.classes_.size == 2 else self.classes_.size
+
+    def _scaled_problem(self, loss, a1, a2):
+        return 0.0, a1, a2, 1.0
+
+    def _user_params(self, coef, intercept):
+        return coef.copy(), intercept.copy()
+
+    def _class_weights(self, y, sample_weight, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: the "
+                "class frequencies of the whole data are unknown. Pass a dict."
+            )
+        weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y,
+                                       sample_weight=sample_weight)  # fmt: skip
+        return sample_weight * weights[np.searchsorted(self.classes_, y)]
+
+    def _validation_score(self, raw, y, sample_weight):
+        return accuracy_score(y, self._labels(raw), sample_weight=sample_weight)
+
+    def _stratify(self, y):
+        return y
+
+    def _init_intercept(self, Y, sample_weight):
+        """Log-odds (binary) or log-priors (softmax) of the weighted classes."""
+        counts = np.bincount(Y[:, 0].astype(np.intp), weights=sample_weight,
+                             minlength=self.classes_.size)  # fmt: skip
+        prior = (counts + 1.0) / (counts.sum() + counts.size)  # add-one smoothing
+        if self.classes_.size == 2:
+            return np.log(prior[1:] / prior[0])
+        return np.log(prior) - np.log(prior).mean()
+
+    def _labels(self, raw):
+        if raw.shape[1] == 1:
+            return self.classes_[(raw[:, 0] > 0).astype(np.intp)]
+        return self.classes_[np.argmax(raw, axis=1)]
+
+    def decision_function(self, X):
+        """Confidence scores: the logit (binary) or one score per class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For binary problems, positive values predict ``classes_[1]``.
+        """
+        raw = self._decision(X)
+        return raw.ravel() if raw.shape[1] == 1 else raw
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels, taken from ``classes_``.
+        """
+        return self._labels(self._decision(X))
+
+    def predict_proba(self, X):
+        """Class probabilities (sigmoid or softmax of the decision function).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; rows sum to one.
+        """
+        raw = self._decision(X)
+        if raw.shape[1] == 1:
+            p = expit(raw)
+            return np.hstack([1.0 - p, p])
+        return softmax(raw, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities, computed without underflow.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        raw = self._decision(X)
+        if raw.shape[1] == 1:
+            return np.hstack([log_expit(-raw), log_expit(raw)])
+        return log_softmax(raw, axis=1)

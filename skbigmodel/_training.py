@@ -1,0 +1,153 @@
+"""The one training loop shared by every estimator.
+
+It runs epochs through a network's epoch kernel and, between kernel calls,
+does what needs Python: shuffling, the loss curve, tolerance and early
+stopping, the adaptive learning rate, divergence checks and ``verbose``.
+"""
+
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._penalties import penalty_value
+
+__all__ = ["Hyper", "OptimizerState", "TrainingDiverged", "train"]
+
+ADAPTIVE_MIN_LR = 1e-6
+
+
+class TrainingDiverged(ValueError):
+    """The loss or the parameters became non-finite during training."""
+
+
+@dataclass
+class Hyper:
+    """Scalars of one fit, in the order the epoch kernels take them."""
+
+    loss: int
+    epsilon: float
+    opt: int
+    lr: float
+    schedule: int
+    power_t: float
+    momentum: float
+    nesterov: bool
+    beta_1: float
+    beta_2: float
+    eps: float
+    a1: float
+    a2: float
+    weight_scale: float
+    fit_intercept: bool
+
+    def kernel_args(self):
+        return (
+            self.loss, self.epsilon, self.opt, self.lr, self.schedule, self.power_t,
+            self.momentum, self.nesterov, self.beta_1, self.beta_2, self.eps,
+            self.a1, self.a2, self.weight_scale,
+        )  # fmt: skip
+
+
+@dataclass
+class OptimizerState:
+    """Moments and step count of the optimiser, kept across partial_fit calls."""
+
+    m: np.ndarray
+    v: np.ndarray
+    step: int = 0
+
+    @classmethod
+    def zeros(cls, size):
+        return cls(np.zeros(size), np.zeros(size))
+
+    def copy(self):
+        return OptimizerState(self.m.copy(), self.v.copy(), self.step)
+
+
+@dataclass
+class History:
+    """What a run of epochs leaves behind (scikit-learn's fitted attributes)."""
+
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+    n_iter: int = 0
+    n_samples_seen: int = 0
+    best_validation_score: float = -np.inf
+    best_params: np.ndarray = None
+
+
+def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs,
+          validate=None, loss_unit=1.0, check_convergence=True):
+    """Train ``net`` in place for up to ``max_epochs`` epochs.
+
+    runner(params, m, v, order, step, hyper) runs one epoch over the rows
+    ``order`` and returns (sum of weighted losses, last step).
+    validate(params) -> score, or None when there is no validation set.
+    loss_unit converts the kernels' loss (on standardised targets) back
+    to the units of the user's targets. Raises TrainingDiverged on a
+    non-finite loss; the caller's model is untouched since ``net`` and
+    ``state`` are working copies.
+    """
+    history = History()
+    best_loss, no_improvement = np.inf, 0
+    total_weight = train_rows.size / hyper.weight_scale
+    for epoch in range(max_epochs):
+        start = time.perf_counter()
+        order = rng.permutation(train_rows) if est.shuffle else train_rows
+        loss_sum, state.step = runner(net.params, state.m, state.v, order, state.step,
+                                      hyper)  # fmt: skip
+        loss = loss_sum / total_weight + penalty_value(net.penalized, hyper.a1, hyper.a2)
+        loss *= loss_unit
+        if not (np.isfinite(loss) and np.isfinite(net.params).all()):
+            raise TrainingDiverged(
+                f"Training diverged at epoch {epoch + 1}: the loss is {loss}. "
+                "Lower learning_rate_init or scale the features "
+                "(e.g. with StandardScaler); the model was left unchanged."
+            )
+        history.n_iter += 1
+        history.n_samples_seen += train_rows.size
+        history.loss_curve.append(float(loss))
+        score = None
+        if validate is not None:
+            score = validate(net.params)
+            history.validation_scores.append(score)
+        if est.verbose:
+            _print_epoch(epoch + 1, loss, score, time.perf_counter() - start)
+        if not check_convergence:
+            continue
+        if score is not None:
+            improved = score > history.best_validation_score + est.tol
+            if score > history.best_validation_score:
+                history.best_validation_score = score
+                history.best_params = net.params.copy()
+        else:
+            improved = loss < best_loss - est.tol
+            best_loss = min(best_loss, loss)
+        no_improvement = 0 if improved else no_improvement + 1
+        if no_improvement > est.n_iter_no_change:  # as scikit-learn's MLP
+            if est.learning_rate == "adaptive" and hyper.lr / 5 > ADAPTIVE_MIN_LR:
+                hyper.lr /= 5.0
+                no_improvement = 0
+                continue
+            break
+    else:
+        if check_convergence and max_epochs > 0:
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({max_epochs}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+    if history.best_params is not None:
+        net.params[:] = history.best_params
+    return history
+
+
+def _print_epoch(epoch, loss, score, seconds):
+    line = f"Epoch {epoch}, loss = {loss:.8f}"
+    if score is not None:
+        line += f", validation score = {score:.6f}"
+    print(f"{line}, {seconds:.3f} s", file=sys.stderr)
