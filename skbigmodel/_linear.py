@@ -127,6 +127,7 @@ class _LinearModel:
 
     def _set_fitted(self, net):
         coef, intercept = self._user_params(net.coef, net.intercept)
+        coef = np.ascontiguousarray(coef)
         self.coef_ = coef[0] if getattr(self, "_y_1d", False) else coef
         self.intercept_ = intercept
 

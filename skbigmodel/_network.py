@@ -1,8 +1,9 @@
 """Networks keep all their parameters in one flat array; layers are views.
 
 A linear model is a network with no hidden layer: ``LinearNetwork`` holds
-``coef`` (n_outputs, n_features) followed by ``intercept`` (n_outputs,),
-and knows which epoch kernel trains it on dense or CSR data.
+the weights (n_features, n_outputs), as an MLP layer does, followed by the
+intercepts (n_outputs,), and knows which epoch kernel trains it on dense or
+CSR data.
 """
 
 import numpy as np
@@ -15,7 +16,7 @@ __all__ = ["LinearNetwork"]
 # Below this many multiply-adds per mini-batch a parallel region costs more
 # than it saves (benchmarks/bench_linear.py); above, a batch is cut into a
 # fixed number of chunks whatever the thread count, so bits do not change.
-PARALLEL_BATCH_WORK = 1 << 16
+PARALLEL_BATCH_WORK = 1 << 12
 MAX_CHUNKS = 8
 
 
@@ -30,8 +31,13 @@ class LinearNetwork:
         self.n_coef = n_outputs * n_features
 
     @property
+    def weights(self):
+        return self.params[: self.n_coef].reshape(self.n_features, self.n_outputs)
+
+    @property
     def coef(self):
-        return self.params[: self.n_coef].reshape(self.n_outputs, self.n_features)
+        """scikit-learn's ``coef_`` layout (n_outputs, n_features), a view."""
+        return self.weights.T
 
     @property
     def intercept(self):
@@ -49,7 +55,7 @@ class LinearNetwork:
 
     def decision(self, X):
         """Raw outputs X @ coef.T + intercept, shape (n_samples, n_outputs)."""
-        out = X @ self.coef.T
+        out = X @ self.weights
         out += self.intercept
         return np.asarray(out)
 
@@ -65,17 +71,19 @@ class _DenseEpochs:
         k, p = net.n_outputs, net.n_features
         work = min(batch_size, X.shape[0]) * p * k
         n_chunks = int(min(MAX_CHUNKS, max(1, work // PARALLEL_BATCH_WORK), batch_size))
+        chunk_rows = -(-min(batch_size, X.shape[0]) // n_chunks)
         self.args = (X, Y, sample_weight)
         self.batch_size = batch_size
-        self.partial = np.empty((n_chunks, net.params.size))
-        self.z = np.empty((n_chunks, k))
-        self.g = np.empty((n_chunks, k))
+        self.partial = np.empty((n_chunks, net.params.size), dtype=X.dtype)
+        self.rows = np.empty((n_chunks, chunk_rows, p), dtype=X.dtype)
+        self.z = np.empty((n_chunks, chunk_rows, k), dtype=X.dtype)
+        self.g = np.empty((n_chunks, chunk_rows, k), dtype=X.dtype)
         self.losses = np.empty(n_chunks)
 
     def __call__(self, params, m, v, order, step, hyper):
         return dense_epoch(
             *self.args, order, self.batch_size, params, m, v, self.partial,
-            self.z, self.g, self.losses, *hyper.kernel_args(), step, hyper.fit_intercept,
+            self.rows, self.z, self.g, self.losses, *hyper.kernel_args(), step, hyper.fit_intercept,
         )  # fmt: skip
 
 

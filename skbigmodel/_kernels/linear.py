@@ -1,8 +1,9 @@
 """Training kernels of linear networks: one call runs one whole epoch.
 
-A linear network keeps its parameters in one flat vector: the coefficients
-``W`` of shape (n_outputs, n_features), row-major (scikit-learn's ``coef_``
-layout), followed by the intercepts ``b`` of shape (n_outputs,). Optimiser
+A linear network keeps its parameters in one flat vector: the weights ``W``
+of shape (n_features, n_outputs), row-major (the layout of an MLP layer, so
+that ``X @ W`` is a BLAS product on C-contiguous arrays), followed by the
+intercepts ``b`` of shape (n_outputs,). Optimiser
 moments ``m`` and ``v`` are float64 vectors of the same length.
 
 The mini-batch loop runs inside compiled code: a parallel region per batch
@@ -17,8 +18,11 @@ import math
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
-from .._numba import DOT_MATH, jit
+from .._numba import jit
 
 # Loss codes; ``skbigmodel._losses`` maps names to them.
 SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, LOG_LOSS, MULTINOMIAL = 0, 1, 2, 3, 4
@@ -27,6 +31,41 @@ SGD, ADAM, RMSPROP = 0, 1, 2
 # Learning-rate schedules inside an epoch ("adaptive" is constant here and
 # is lowered between epochs by the training loop).
 CONSTANT, INVSCALING = 0, 1
+
+
+# Rows visited in shuffled order defeat the hardware prefetcher; asking for
+# the rows a few steps ahead hides most of the memory latency.
+PREFETCH_ROWS = 24
+CACHE_LINE_FLOATS = 8
+
+
+@intrinsic
+def prefetch(typingctx, array, index):
+    """Hint the CPU to load ``array[index]`` (1-D array) into cache."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]])
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function_type = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
+        function = cgutils.get_or_insert_function(builder.module, function_type,
+                                                  "llvm.prefetch.p0")  # fmt: skip
+        # read access, high temporal locality, data cache
+        builder.call(function, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3),
+                                i32(1)])  # fmt: skip
+        return context.get_dummy_value()
+
+    return types.void(array, types.intp), codegen
+
+
+@jit
+def prefetch_row(X, i):
+    """Prefetch row i of a C-contiguous 2-D array, one cache line at a time."""
+    row = X[i]
+    for j in range(0, row.shape[0], CACHE_LINE_FLOATS):
+        prefetch(row, j)
 
 
 @jit
@@ -75,12 +114,12 @@ def loss_grad(loss, epsilon, z, y, g):
             top = max(top, z[c])
         total = 0.0
         for c in range(z.shape[0]):
-            total += math.exp(z[c] - top)
-        log_norm = top + math.log(total)
+            g[c] = math.exp(z[c] - top)
+            total += g[c]
         label = int(y[0])
-        value = log_norm - z[label]
+        value = top + math.log(total) - z[label]
         for c in range(z.shape[0]):
-            g[c] = math.exp(z[c] - log_norm)
+            g[c] /= total
         g[label] -= 1.0
     return value
 
@@ -142,58 +181,62 @@ def update_range(params, grad, grad_scale, m, v, lo, hi, opt, eta, momentum,
                                            beta_2, eps, a1, a2)
 
 
-@jit(fastmath=DOT_MATH)
-def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, z, g):
+@jit
+def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z, g):
     """Weighted loss and gradient of rows order[lo:hi] of a C-contiguous X.
 
-    grad : (n_outputs * n_features + n_outputs,) float64, overwritten with
-    sum_i sw_i dloss_i/dparams. Rows of weight zero are skipped entirely.
+    The rows are gathered into ``rows`` (at least hi - lo rows, X's dtype)
+    and the products go through BLAS. z, g : like ``rows`` with n_outputs
+    columns. grad : (n_outputs * n_features + n_outputs,) in X's dtype,
+    overwritten with sum_i sw_i dloss_i/dparams.
     """
-    k, p = W.shape
-    grad[:] = 0.0
+    p, k = W.shape
+    m = hi - lo
+    for r in range(lo, min(lo + PREFETCH_ROWS, hi)):
+        prefetch_row(X, order[r])
+    for r in range(m):
+        if lo + r + PREFETCH_ROWS < hi:
+            prefetch_row(X, order[lo + r + PREFETCH_ROWS])
+        rows[r] = X[order[lo + r]]
+    np.dot(rows[:m], W, z[:m])
     value = 0.0
-    for r in range(lo, hi):
-        i = order[r]
+    for c in range(k):
+        grad[k * p + c] = 0.0
+    for r in range(m):
+        i = order[lo + r]
         w = sw[i]
-        if w == 0.0:
-            continue
-        x = X[i]
         for c in range(k):
-            acc = 0.0
-            for j in range(p):
-                acc += x[j] * W[c, j]
-            z[c] = acc + b[c]
-        value += w * loss_grad(loss, epsilon, z, Y[i], g)
+            z[r, c] += b[c]
+        value += w * loss_grad(loss, epsilon, z[r], Y[i], g[r])
         for c in range(k):
-            gc = w * g[c]
-            grad[k * p + c] += gc
-            row = c * p
-            for j in range(p):
-                grad[row + j] += gc * x[j]
+            g[r, c] *= w
+            grad[k * p + c] += g[r, c]
+    np.dot(rows[:m].T, g[:m], grad[: p * k].reshape((p, k)))
     return value
 
 
 @jit(parallel=True)
-def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, z, g, losses,
-                loss, epsilon, opt, lr, schedule, power_t, momentum, nesterov,
-                beta_1, beta_2, eps, a1, a2, weight_scale, step, fit_intercept):
+def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, rows, z, g,
+                losses, loss, epsilon, opt, lr, schedule, power_t, momentum,
+                nesterov, beta_1, beta_2, eps, a1, a2, weight_scale, step,
+                fit_intercept):
     """One epoch of mini-batch training on dense C-contiguous X.
 
     X : (n_samples, n_features) float32/64. Y : (n_samples, n_targets) float64.
     sw : (n_samples,) float64. order : (n_rows,) int64, the rows in visiting
     order. params : flat parameters in X's dtype; m, v : float64 moments;
-    all three updated in place. partial : (n_chunks, len(params)) float64,
-    z, g : (n_chunks, n_outputs) float64, losses : (n_chunks,) float64 scratch.
+    all three updated in place. Scratch in X's dtype: partial (n_chunks,
+    len(params)); rows (n_chunks, chunk_rows, n_features); z, g (n_chunks,
+    chunk_rows, n_outputs). losses : (n_chunks,) float64.
 
     A batch is split into n_chunks fixed slices whose gradients are summed
     in a fixed order, so the result does not depend on the thread count.
     Returns (sum of weighted sample losses, the last step number).
     """
     n_chunks, n_params = partial.shape
-    k = z.shape[1]
+    k = z.shape[2]
     n_coef = n_params - k
-    p = n_coef // k
-    W = params[:n_coef].reshape((k, p))
+    W = params[:n_coef].reshape((n_coef // k, k))
     b = params[n_coef:]
     n = order.shape[0]
     total = 0.0
@@ -202,13 +245,13 @@ def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, z, g, losses
         step += 1
         if n_chunks == 1:
             losses[0] = dense_rows_grad(X, Y, sw, order, start, stop, W, b, loss,
-                                        epsilon, partial[0], z[0], g[0])
+                                        epsilon, partial[0], rows[0], z[0], g[0])
         else:
             for c in nb.prange(n_chunks):
                 lo = start + (stop - start) * c // n_chunks
                 hi = start + (stop - start) * (c + 1) // n_chunks
                 losses[c] = dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss,
-                                            epsilon, partial[c], z[c], g[c])
+                                            epsilon, partial[c], rows[c], z[c], g[c])
             for c in range(1, n_chunks):  # fixed order: bits independent of threads
                 for q in range(n_params):
                     partial[0, q] += partial[c, q]
@@ -259,7 +302,7 @@ def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, gra
     p = mark.shape[0]
     k = z.shape[0]
     n_coef = k * p
-    W = params[:n_coef].reshape((k, p))
+    W = params[:n_coef].reshape((p, k))
     b = params[n_coef:]
     n = order.shape[0]
     total = 0.0
@@ -284,30 +327,30 @@ def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, gra
                     if last[j] < s - 1:
                         skipped = cum_eta[s] - cum_eta[last[j] + 1]
                         for c in range(k):
-                            W[c, j] = catch_up(opt, W[c, j], v[c * p + j], skipped,
+                            W[j, c] = catch_up(opt, W[j, c], v[j * k + c], skipped,
                                                eps, a1, a2)
             for c in range(k):
                 z[c] = b[c]
             for q in range(lo, hi):
                 j = indices[q]
                 for c in range(k):
-                    z[c] += data[q] * W[c, j]
+                    z[c] += data[q] * W[j, c]
             total += w * loss_grad(loss, epsilon, z, Y[i], g)
             for c in range(k):
                 gc = w * g[c]
                 grad[n_coef + c] += gc
                 for q in range(lo, hi):
-                    grad[c * p + indices[q]] += gc * data[q]
+                    grad[indices[q] * k + c] += gc * data[q]
         eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
         cum_eta[s + 1] = cum_eta[s] + eta
         grad_scale = weight_scale / (stop - start)
         for u in range(n_touched):
             j = touched[u]
+            q = j * k
+            update_range(params, grad, grad_scale, m, v, q, q + k, opt, eta,
+                         momentum, nesterov, beta_1, beta_2, eps, a1, a2)
             for c in range(k):
-                q = c * p + j
-                update_range(params, grad, grad_scale, m, v, q, q + 1, opt, eta,
-                             momentum, nesterov, beta_1, beta_2, eps, a1, a2)
-                grad[q] = 0.0
+                grad[q + c] = 0.0
             last[j] = s
         if fit_intercept:
             update_range(params, grad, grad_scale, m, v, n_coef, n_coef + k, opt, eta,
@@ -319,7 +362,7 @@ def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, gra
         if last[j] < s - 1:
             skipped = cum_eta[s] - cum_eta[last[j] + 1]
             for c in range(k):
-                W[c, j] = catch_up(opt, W[c, j], v[c * p + j], skipped, eps, a1, a2)
+                W[j, c] = catch_up(opt, W[j, c], v[j * k + c], skipped, eps, a1, a2)
         last[j] = -1
         mark[j] = -1
     return total, step
