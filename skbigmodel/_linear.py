@@ -127,9 +127,9 @@ class _LinearModel:
 
     def _set_fitted(self, net):
         coef, intercept = self._user_params(net.coef, net.intercept)
-        coef = np.ascontiguousarray(coef)
+        coef = np.ascontiguousarray(coef, dtype=net.params.dtype)
         self.coef_ = coef[0] if getattr(self, "_y_1d", False) else coef
-        self.intercept_ = intercept
+        self.intercept_ = intercept.astype(net.params.dtype)
 
     def _raw_outputs(self, X):
         coef = self.coef_ if sp.issparse(self.coef_) else np.atleast_2d(self.coef_)

@@ -149,14 +149,16 @@ def step_coord(opt, w, g, m, v, eta, momentum, nesterov, beta_1, beta_2, eps, a1
 
     ``g`` is the data gradient; the L2 part ``a2 * w`` is added here. For
     RMSprop ``beta_2`` is rho. Returns the new (w, m, v). The L1 threshold is
-    scaled like the step, by Adam's or RMSprop's per-parameter
-    preconditioner: the proximal step in that metric.
+    scaled like the step: by Adam's or RMSprop's per-parameter
+    preconditioner (the proximal step in that metric), and for momentum by
+    1 / (1 - momentum), the step a constant gradient settles to, so that a
+    weight whose data gradient is below the L1 strength stays exactly zero.
     """
     g = g + a2 * w
     if opt == SGD:  # m is the velocity
         m = momentum * m - eta * g
         w = w + (momentum * m - eta * g if nesterov else m)
-        scale = 1.0
+        scale = 1.0 / (1.0 - momentum)
     elif opt == ADAM:
         m = beta_1 * m + (1.0 - beta_1) * g
         v = beta_2 * v + (1.0 - beta_2) * g * g
@@ -268,7 +270,7 @@ def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, rows, z, g,
 
 
 @jit
-def catch_up(opt, w, v, total_eta, eps, a1, a2):
+def catch_up(opt, w, v, total_eta, momentum, eps, a1, a2):
     """Penalty-only steps that a lazily updated parameter skipped, in closed form.
 
     On sparse data a feature absent from a batch has no data gradient; its
@@ -276,7 +278,7 @@ def catch_up(opt, w, v, total_eta, eps, a1, a2):
     penalty acts: L2 as exponential decay, L1 as one soft-threshold by the
     summed step ``total_eta`` (both scaled by the frozen preconditioner).
     """
-    scale = 1.0 if opt == SGD else 1.0 / (math.sqrt(v) + eps)
+    scale = 1.0 / (1.0 - momentum) if opt == SGD else 1.0 / (math.sqrt(v) + eps)
     if a2 > 0.0:
         w = w * math.exp(-total_eta * scale * a2)
     if a1 > 0.0:
@@ -328,7 +330,7 @@ def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, gra
                         skipped = cum_eta[s] - cum_eta[last[j] + 1]
                         for c in range(k):
                             W[j, c] = catch_up(opt, W[j, c], v[j * k + c], skipped,
-                                               eps, a1, a2)
+                                               momentum, eps, a1, a2)
             for c in range(k):
                 z[c] = b[c]
             for q in range(lo, hi):
@@ -362,7 +364,8 @@ def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, gra
         if last[j] < s - 1:
             skipped = cum_eta[s] - cum_eta[last[j] + 1]
             for c in range(k):
-                W[j, c] = catch_up(opt, W[j, c], v[j * k + c], skipped, eps, a1, a2)
+                W[j, c] = catch_up(opt, W[j, c], v[j * k + c], skipped, momentum,
+                                   eps, a1, a2)
         last[j] = -1
         mark[j] = -1
     return total, step

@@ -1,0 +1,636 @@
+"""Benchmark skbigmodel's linear estimators against scikit-learn's, in one run.
+
+Run from the repository root::
+
+    python benchmarks/bench_linear.py                 # full size (minutes)
+    python benchmarks/bench_linear.py --quick         # 5% of the rows, 1 repeat
+    python benchmarks/bench_linear.py --scale 0.2 --repeats 5 --output bench.md
+
+It prints markdown tables (and writes them to ``--output``):
+
+1. Speed and accuracy, per case and estimator:
+
+   - seconds per epoch: fits with ``max_iter=1`` and ``max_iter=N``
+     (``--epochs``, default 5) alternate ``--repeats`` times (default 3) and
+     the figure is ``(median t(N) - median t(1)) / (N - 1)``, which cancels
+     the fixed cost of a fit (validation, target encoding, set-up) and keeps
+     only the steady cost of an epoch. Every fit runs exactly its epochs:
+     ours with ``tol=0.0`` and a huge ``n_iter_no_change``, scikit-learn's SGD
+     with ``tol=None``. If noise makes the difference non-positive, ``t(N) / N``
+     is shown instead, marked "~". For ``LogisticRegression(lbfgs)`` the
+     figure is seconds per lbfgs iteration (fit time / ``n_iter_``);
+   - "ratio vs ours": the row's seconds per epoch divided by ours (> 1: ours
+     is faster);
+   - the test score (accuracy, or R^2) after N epochs, on a held-out split;
+   - time to target (dense classification only): epochs run one at a time
+     with ``partial_fit`` on the whole training set (one call = one epoch),
+     timing only the ``partial_fit`` calls, until the test accuracy reaches
+     ``LogisticRegression(lbfgs)``'s minus 0.005, for at most
+     ``--max-target-epochs`` (default 20). lbfgs's own time is its fit time.
+
+2. Peak memory beyond the data during a 2-epoch fit, measured in a fresh
+   subprocess per estimator (data loaded from ``.npy`` files, compilation done
+   on a slice first): the ``tracemalloc`` peak (sees NumPy allocations, not
+   Numba's or C ``malloc``) and the growth of the peak resident set size,
+   both as % of the training data's bytes.
+
+3. Start-up: wall time of a fresh ``python -c`` process that imports
+   skbigmodel and fits a 1000 x 20 ``LogisticClassifier(max_iter=5)``, cold
+   (a fresh copy of the package without ``__pycache__`` and an empty
+   ``NUMBA_CACHE_DIR``: every kernel compiles) and warm (the same again, the
+   cache just written), against ``import sklearn.linear_model`` alone.
+
+Numba kernels are compiled by a fit on a small slice before any timing. The
+machine, thread counts (Numba, BLAS, OpenMP) and load averages are recorded
+at the top of the output: the project's machines are shared and noisy.
+"""
+
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+from dataclasses import dataclass
+from functools import partial
+from statistics import median
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import (
+    LogisticRegression,
+    SGDClassifier,
+    SGDRegressor,
+)
+from sklearn.preprocessing import normalize
+
+import skbigmodel
+from skbigmodel import LinearRegressor, LogisticClassifier
+
+DENSE_ROWS, DENSE_TEST_ROWS, DENSE_FEATURES, N_CLASSES = 500_000, 100_000, 100, 10
+CSR_ROWS, CSR_TEST_ROWS, CSR_FEATURES, CSR_NNZ_PER_ROW = 200_000, 40_000, 2**18, 92
+QUICK_SCALE = 0.05
+WARMUP_ROWS = 2_000
+MEMORY_EPOCHS = 2
+TARGET_GAP = 0.005  # "within 0.5 point" of lbfgs's test accuracy
+NEVER = 10**9  # n_iter_no_change that never triggers
+
+
+# --------------------------------------------------------------------------
+# Estimators, all built as make(max_iter, random_state)
+
+
+def ours_classifier(max_iter, random_state=0):
+    return LogisticClassifier(max_iter=max_iter, tol=0.0, n_iter_no_change=NEVER,
+                              random_state=random_state)  # fmt: skip
+
+
+def ours_regressor(max_iter, random_state=0):
+    return LinearRegressor(max_iter=max_iter, tol=0.0, n_iter_no_change=NEVER,
+                           random_state=random_state)  # fmt: skip
+
+
+def sgd_classifier(max_iter, random_state=0, n_jobs=None):
+    return SGDClassifier(loss="log_loss", max_iter=max_iter, tol=None,
+                         random_state=random_state, n_jobs=n_jobs)  # fmt: skip
+
+
+def sgd_regressor(max_iter, random_state=0):
+    return SGDRegressor(max_iter=max_iter, tol=None, random_state=random_state)
+
+
+ESTIMATORS = {  # also the names the memory worker accepts
+    "ours-classifier": ("LogisticClassifier (ours)", ours_classifier),
+    "ours-regressor": ("LinearRegressor (ours)", ours_regressor),
+    "sgd-classifier": ('SGDClassifier(log_loss)', sgd_classifier),
+    "sgd-classifier-ovr": ("SGDClassifier(log_loss), OvR, n_jobs=-1",
+                           partial(sgd_classifier, n_jobs=-1)),  # fmt: skip
+    "sgd-regressor": ("SGDRegressor", sgd_regressor),
+}
+
+
+@dataclass
+class Case:
+    """One benchmark problem: data, the estimators to compare, what to measure."""
+
+    name: str
+    X: object
+    y: np.ndarray
+    X_test: object
+    y_test: np.ndarray
+    estimators: tuple  # keys of ESTIMATORS, ours first
+    classes: np.ndarray = None  # classification: run lbfgs and time to target
+    memory: bool = False
+
+
+# --------------------------------------------------------------------------
+# Synthetic data
+
+
+def dense_features(n_rows, rng, dtype=np.float64):
+    return rng.standard_normal((n_rows, DENSE_FEATURES), dtype=dtype)
+
+
+def binary_labels(scores, rng):
+    """Labels of a logistic model: the sign of the score plus logistic noise."""
+    return (scores + rng.logistic(size=scores.shape[0]) > 0).astype(np.int64)
+
+
+def multiclass_labels(X, rng):
+    """Labels of a multinomial model: argmax of a linear map plus Gumbel noise."""
+    coef = rng.standard_normal((X.shape[1], N_CLASSES)) * 2.0 / np.sqrt(X.shape[1])
+    scores = X @ coef
+    return np.argmax(scores + rng.gumbel(size=scores.shape), axis=1)
+
+
+def bag_of_words(n_rows, rng):
+    """CSR rows with ~92 random columns of 2**18, tf-idf-like values, L2 rows."""
+    cols = rng.integers(0, CSR_FEATURES, size=(n_rows, CSR_NNZ_PER_ROW),
+                        dtype=np.int32)  # fmt: skip
+    cols.sort(axis=1)
+    values = rng.lognormal(mean=0.0, sigma=0.5, size=cols.size)
+    indptr = np.arange(0, cols.size + 1, CSR_NNZ_PER_ROW, dtype=np.int32)
+    X = sp.csr_matrix((values, cols.ravel(), indptr), shape=(n_rows, CSR_FEATURES))
+    X.sum_duplicates()  # a few rows draw a column twice
+    return normalize(X, copy=False)
+
+
+def split(X, y, n_train):
+    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+
+
+def rows(count, scale):
+    return max(WARMUP_ROWS, int(round(count * scale)))
+
+
+def binary_case(scale, rng):
+    n, n_test = rows(DENSE_ROWS, scale), rows(DENSE_TEST_ROWS, scale)
+    X = dense_features(n + n_test, rng)
+    coef = rng.standard_normal(DENSE_FEATURES) * 2.0 / np.sqrt(DENSE_FEATURES)
+    y = binary_labels(X @ coef, rng)
+    return Case(f"1. binary, dense {n:,} x {DENSE_FEATURES} f64", *split(X, y, n),
+                estimators=("ours-classifier", "sgd-classifier"),
+                classes=np.array([0, 1]))  # fmt: skip
+
+
+def multiclass_case(scale, rng):
+    n, n_test = rows(DENSE_ROWS, scale), rows(DENSE_TEST_ROWS, scale)
+    X = dense_features(n + n_test, rng)
+    y = multiclass_labels(X, rng)
+    return Case(f"2. {N_CLASSES} classes, dense {n:,} x {DENSE_FEATURES} f64",
+                *split(X, y, n), estimators=("ours-classifier", "sgd-classifier-ovr"),
+                classes=np.arange(N_CLASSES))  # fmt: skip
+
+
+def regression_cases(scale, rng):
+    """The float64 case, then the same data in float32 (memory measured there)."""
+    n, n_test = rows(DENSE_ROWS, scale), rows(DENSE_TEST_ROWS, scale)
+    X = dense_features(n + n_test, rng)
+    coef = rng.standard_normal(DENSE_FEATURES) / np.sqrt(DENSE_FEATURES)
+    y = X @ coef + 0.5 * rng.standard_normal(X.shape[0])
+    estimators = ("ours-regressor", "sgd-regressor")
+    yield Case(f"3a. regression, dense {n:,} x {DENSE_FEATURES} f64", *split(X, y, n),
+               estimators=estimators)  # fmt: skip
+    X = X.astype(np.float32)
+    yield Case(f"3b. regression, dense {n:,} x {DENSE_FEATURES} f32", *split(X, y, n),
+               estimators=estimators, memory=True)  # fmt: skip
+
+
+def csr_case(scale, rng):
+    n, n_test = rows(CSR_ROWS, scale), rows(CSR_TEST_ROWS, scale)
+    X = bag_of_words(n + n_test, rng)
+    coef = rng.standard_normal(CSR_FEATURES) * (rng.random(CSR_FEATURES) < 0.2)
+    scores = X @ coef
+    y = binary_labels(3.0 * scores / scores.std(), rng)
+    nnz = X.nnz / X.shape[0]
+    return Case(f"4. binary, CSR {n:,} x 2^18, {nnz:.0f} nnz/row f64",
+                *split(X, y, n), estimators=("ours-classifier", "sgd-classifier"),
+                memory=True)  # fmt: skip
+
+
+def all_cases(scale):
+    """Cases one at a time, so that only one data set is in memory."""
+    yield binary_case(scale, np.random.default_rng(1))
+    yield multiclass_case(scale, np.random.default_rng(2))
+    yield from regression_cases(scale, np.random.default_rng(3))
+    yield csr_case(scale, np.random.default_rng(4))
+
+
+# --------------------------------------------------------------------------
+# Speed, score, time to target
+
+
+def timed_fit(est, X, y):
+    start = time.perf_counter()
+    est.fit(X, y)
+    return time.perf_counter() - start
+
+
+def warm_up(case):
+    """Compile ours (and load sklearn's code paths) on a slice: not timed."""
+    X, y = case.X[:WARMUP_ROWS], case.y[:WARMUP_ROWS]
+    for key in case.estimators:
+        ESTIMATORS[key][1](2).fit(X, y)
+        if case.classes is not None:
+            ESTIMATORS[key][1](1).partial_fit(X, y, classes=case.classes)
+
+
+def epoch_timing(make, case, epochs, repeats):
+    """Median seconds per epoch (see the module docstring) and the score after N."""
+    short, long = [], []
+    for _ in range(repeats):  # alternate, so that drifting load hits both
+        short.append(timed_fit(make(1), case.X, case.y))
+        est = make(epochs)
+        long.append(timed_fit(est, case.X, case.y))
+    n_iter = int(np.max(est.n_iter_))
+    if n_iter != epochs:
+        print(f"  warning: {type(est).__name__} ran {n_iter} epochs, not {epochs}",
+              file=sys.stderr)  # fmt: skip
+    per_epoch = (median(long) - median(short)) / (epochs - 1)
+    approximate = per_epoch <= 0
+    if approximate:
+        per_epoch = median(long) / epochs
+    return dict(per_epoch=per_epoch, approximate=approximate, fit=median(long),
+                score=est.score(case.X_test, case.y_test))  # fmt: skip
+
+
+def lbfgs_reference(case, repeats):
+    """LogisticRegression(lbfgs): fit time, seconds per iteration, test accuracy."""
+    times = []
+    for _ in range(repeats):
+        est = LogisticRegression(solver="lbfgs")
+        times.append(timed_fit(est, case.X, case.y))
+    n_iter = int(np.max(est.n_iter_))
+    return dict(per_epoch=median(times) / n_iter, approximate=False, n_iter=n_iter,
+                fit=median(times), score=est.score(case.X_test, case.y_test),
+                to_target=(median(times), None))  # fmt: skip
+
+
+def time_to_target(make, case, target, max_epochs):
+    """Seconds of partial_fit (one call, one epoch) until test accuracy >= target.
+
+    Returns (seconds, epochs), or (None, seconds spent) when not reached.
+    """
+    est = make(1, random_state=np.random.RandomState(0))  # new shuffle each epoch
+    elapsed = 0.0
+    for epoch in range(1, max_epochs + 1):
+        start = time.perf_counter()
+        est.partial_fit(case.X, case.y, classes=case.classes)
+        elapsed += time.perf_counter() - start
+        if est.score(case.X_test, case.y_test) >= target:
+            return elapsed, epoch
+    return None, elapsed
+
+
+def run_case(case, args):
+    """Result rows of one case: one per estimator, lbfgs last for classifiers."""
+    print(f"{case.name} ...", file=sys.stderr)
+    warm_up(case)
+    results = []
+    for key in case.estimators:
+        label, make = ESTIMATORS[key]
+        result = epoch_timing(make, case, args.epochs, args.repeats)
+        results.append(dict(case=case.name, estimator=label, **result))
+        print(f"  {label}: {result['per_epoch']:.4f} s/epoch", file=sys.stderr)
+    if case.classes is None:
+        return results
+    reference = lbfgs_reference(case, args.repeats)
+    target = reference["score"] - TARGET_GAP
+    for key, result in zip(case.estimators, results):
+        make = ESTIMATORS[key][1]
+        result["to_target"] = time_to_target(make, case, target,
+                                             args.max_target_epochs)  # fmt: skip
+    label = f"LogisticRegression(lbfgs), {reference['n_iter']} iter"
+    results.append(dict(case=case.name, estimator=label, lbfgs=True, **reference))
+    return results
+
+
+# --------------------------------------------------------------------------
+# Memory, in a fresh process per estimator
+
+
+def save_training_data(case, folder):
+    """Write the training data as .npy files; returns its size in bytes."""
+    X = case.X
+    np.save(os.path.join(folder, "y.npy"), case.y)
+    if sp.issparse(X):
+        for name in ("data", "indices", "indptr"):
+            np.save(os.path.join(folder, f"{name}.npy"), getattr(X, name))
+        np.save(os.path.join(folder, "shape.npy"), np.array(X.shape))
+        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    np.save(os.path.join(folder, "X.npy"), X)
+    return X.nbytes
+
+
+def load_training_data(folder):
+    y = np.load(os.path.join(folder, "y.npy"))
+    if os.path.exists(os.path.join(folder, "X.npy")):
+        return np.load(os.path.join(folder, "X.npy")), y
+    arrays = [np.load(os.path.join(folder, f"{n}.npy")) for n in ("data", "indices",
+                                                                  "indptr")]  # fmt: skip
+    shape = tuple(np.load(os.path.join(folder, "shape.npy")))
+    return sp.csr_matrix(tuple(arrays), shape=shape), y
+
+
+def proc_status_kib(field):
+    """A field of /proc/self/status in KiB (VmRSS, VmHWM), or None off Linux."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss():
+    """Reset VmHWM (Linux >= 4.0); False when not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def memory_worker(folder, key):
+    """Subprocess entry: print JSON with the fit's peak memory in bytes."""
+    X, y = load_training_data(folder)
+    make = ESTIMATORS[key][1]
+    make(1).fit(X[:WARMUP_ROWS], y[:WARMUP_ROWS])  # compile before measuring
+    gc.collect()
+    hwm_reset = reset_peak_rss() and proc_status_kib("VmRSS") is not None
+    rss_before = proc_status_kib("VmRSS") if hwm_reset else None
+    maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    make(MEMORY_EPOCHS).fit(X, y)
+    traced_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    if hwm_reset:
+        rss_growth = (proc_status_kib("VmHWM") - rss_before) * 1024
+    else:  # only growth above the earlier high-water mark shows here
+        rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                      - maxrss_before) * 1024  # fmt: skip
+    print(json.dumps(dict(traced_peak=traced_peak, rss_growth=rss_growth)))
+
+
+def measure_memory(case):
+    """Memory rows for each estimator of the case, one subprocess each."""
+    print(f"  memory of {case.name} ...", file=sys.stderr)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench_linear_") as folder:
+        data_bytes = save_training_data(case, folder)
+        for key in case.estimators:
+            command = [sys.executable, "-W", "ignore", os.path.abspath(__file__),
+                       "--memory-worker", folder, key]  # fmt: skip
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            measured = json.loads(done.stdout.strip().splitlines()[-1])
+            results.append(dict(case=case.name, estimator=ESTIMATORS[key][0],
+                                data_bytes=data_bytes, **measured))  # fmt: skip
+    return results
+
+
+# --------------------------------------------------------------------------
+# Start-up, in fresh processes
+
+STARTUP_CODE = """
+import numpy as np
+import skbigmodel
+from skbigmodel import LogisticClassifier
+assert skbigmodel.__file__.startswith({prefix!r}), skbigmodel.__file__
+X = np.random.RandomState(0).standard_normal((1000, 20))
+y = (X[:, 0] > 0).astype(int)
+LogisticClassifier(max_iter=5).fit(X, y)
+"""
+
+
+def process_seconds(code, env, cwd):
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, cwd=cwd,
+                   check=True, capture_output=True)  # fmt: skip
+    return time.perf_counter() - start
+
+
+def fresh_copy(folder, name):
+    """A copy of the package without caches, and an environment that imports it.
+
+    The process runs in the copy's folder, so that neither the current
+    directory nor the editable install can shadow it; NUMBA_CACHE_DIR is new
+    and empty, so every kernel compiles on first use.
+    """
+    root = os.path.join(folder, name)
+    source = os.path.dirname(skbigmodel.__file__)
+    shutil.copytree(source, os.path.join(root, "skbigmodel"),
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=path,
+               NUMBA_CACHE_DIR=os.path.join(folder, name + "-numba-cache"))  # fmt: skip
+    return root, env
+
+
+def measure_startup(repeats):
+    """Median wall seconds: cold start, warm start, import sklearn.linear_model."""
+    print("start-up ...", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="bench_linear_") as folder:
+        cold = []
+        for run in range(repeats):
+            root, env = fresh_copy(folder, f"copy{run}")
+            cold.append(process_seconds(STARTUP_CODE.format(prefix=root), env, root))
+        code = STARTUP_CODE.format(prefix=root)
+        warm = [process_seconds(code, env, root) for _ in range(repeats)]
+        sklearn_only = [
+            process_seconds("import sklearn.linear_model", dict(os.environ), folder)
+            for _ in range(repeats)
+        ]
+    return [
+        ("skbigmodel import + fit, cold (fresh copy, empty Numba cache)", cold),
+        ("skbigmodel import + fit, warm (Numba cache just written)", warm),
+        ("`import sklearn.linear_model` alone", sklearn_only),
+    ]
+
+
+# --------------------------------------------------------------------------
+# Report
+
+
+def machine_lines():
+    """Machine, library versions and thread counts, as markdown bullet lines."""
+    import numba
+    import sklearn
+    from threadpoolctl import threadpool_info
+
+    ours_classifier(1).fit(np.eye(4), [0, 1, 0, 1])  # starts Numba's threads
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info
+                       if line.startswith("model name"))  # fmt: skip
+    except (OSError, StopIteration):
+        pass
+    pools = [f"{p['internal_api']} {p.get('version') or ''} "
+             f"{os.path.basename(p['filepath'])}: {p['num_threads']} threads"
+             for p in threadpool_info()]  # fmt: skip
+    return [
+        f"- machine: {platform.platform()}, {cpu}, os.cpu_count()={os.cpu_count()}",
+        f"- python {platform.python_version()}, numpy {np.__version__}, "
+        f"scikit-learn {sklearn.__version__}, numba {numba.__version__}, "
+        f"skbigmodel {skbigmodel.__version__}",
+        f"- numba: {numba.get_num_threads()} threads, layer "
+        f"`{numba.threading_layer()}`; ours run with n_jobs=None (all)",
+        *[f"- threadpool: {pool}" for pool in pools],
+        f"- load average at start: {load_average()}",
+    ]
+
+
+def load_average():
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def target_cell(row):
+    if "to_target" not in row:
+        return "-"
+    seconds, epochs = row["to_target"]
+    if row.get("lbfgs"):
+        return f"{seconds:.3f} s (fit)"
+    if seconds is None:
+        return f"not reached ({epochs:.2f} s)"
+    return f"{seconds:.3f} s ({epochs} ep)"
+
+
+def speed_table(rows, epochs):
+    lines = [
+        f"| case | estimator | s/epoch (median) | ratio vs ours | fit {epochs} "
+        f"epochs (s) | test score after {epochs} epochs | time to target |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    ours = {}
+    for row in rows:
+        ours.setdefault(row["case"], row["per_epoch"])  # ours come first
+        per_epoch = f"{'~' if row['approximate'] else ''}{row['per_epoch']:.4f}"
+        fit, score = f"{row['fit']:.3f}", f"{row['score']:.4f}"
+        if row.get("lbfgs"):
+            per_epoch += " /iter"
+            fit, score = f"{fit} (full fit)", f"{score} (converged)"
+        ratio = row["per_epoch"] / ours[row["case"]]
+        lines.append(f"| {row['case']} | {row['estimator']} | {per_epoch} | "
+                     f"{ratio:.1f}x | {fit} | {score} | {target_cell(row)} |")  # fmt: skip
+    return lines
+
+
+def target_summary(rows):
+    """One line per classification case: ours vs the fastest sklearn to target."""
+    lines = []
+    for case in dict.fromkeys(row["case"] for row in rows):
+        reached = [r for r in rows if r["case"] == case and "to_target" in r
+                   and r["to_target"][0] is not None]  # fmt: skip
+        if not any("to_target" in r for r in rows if r["case"] == case):
+            continue
+        ours = next((r for r in reached if "(ours)" in r["estimator"]), None)
+        theirs = min((r for r in reached if "(ours)" not in r["estimator"]),
+                     key=lambda r: r["to_target"][0], default=None)  # fmt: skip
+        if ours is None or theirs is None:
+            lines.append(f"- {case}: ours or scikit-learn did not reach the target")
+            continue
+        a, b = ours["to_target"][0], theirs["to_target"][0]
+        lines.append(f"- {case}: ours {a:.3f} s vs fastest scikit-learn "
+                     f"({theirs['estimator']}) {b:.3f} s: {b / a:.1f}x")  # fmt: skip
+    return lines
+
+
+def memory_table(rows):
+    lines = [
+        "| case | estimator | training data (MB) | tracemalloc peak in fit "
+        "(% of data) | peak RSS growth in fit (% of data) |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        size = row["data_bytes"]
+        lines.append(
+            f"| {row['case']} | {row['estimator']} | {size / 1e6:.1f} | "
+            f"{100 * row['traced_peak'] / size:.1f} % | "
+            f"{100 * row['rss_growth'] / size:.1f} % |"
+        )
+    return lines
+
+
+def startup_table(startup):
+    lines = ["| start-up (fresh process, wall time) | median (s) | runs |",
+             "| --- | ---: | ---: |"]  # fmt: skip
+    for label, times in startup:
+        lines.append(f"| {label} | {median(times):.2f} | {len(times)} |")
+    return lines
+
+
+def report(args, header, rows, memory, startup):
+    return "\n".join([
+        "# bench_linear", "", *header,
+        f"- load average at end: {load_average()}",
+        f"- scale {args.scale}, {args.repeats} repeat(s), {args.epochs} epochs, "
+        f"time to target: lbfgs test accuracy - {TARGET_GAP}, at most "
+        f"{args.max_target_epochs} epochs",
+        "", "## Speed and accuracy", "", *speed_table(rows, args.epochs),
+        "", "Time to target:", "", *target_summary(rows),
+        "", "## Memory", "", *memory_table(memory),
+        "", "## Start-up", "", *startup_table(startup), "",
+    ])  # fmt: skip
+
+
+# --------------------------------------------------------------------------
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="fraction of the default number of rows (1.0)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"--scale {QUICK_SCALE} --repeats 1 (under a minute)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5,
+                        help="epoch budget of the timed fits and scores (>= 2)")
+    parser.add_argument("--max-target-epochs", type=int, default=20)
+    parser.add_argument("--output", help="also write the report to this file")
+    parser.add_argument("--memory-worker", nargs=2, metavar=("FOLDER", "ESTIMATOR"),
+                        help=argparse.SUPPRESS)  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.scale, args.repeats = QUICK_SCALE, 1
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2")
+    return args
+
+
+def main(argv=None):
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    args = parse_args(argv)
+    if args.memory_worker:
+        return memory_worker(*args.memory_worker)
+    header = machine_lines()
+    startup = measure_startup(args.repeats)
+    rows, memory = [], []
+    for case in all_cases(args.scale):
+        rows += run_case(case, args)
+        if case.memory:
+            memory += measure_memory(case)
+        del case
+        gc.collect()
+    text = report(args, header, rows, memory, startup)
+    print(text)
+    if args.output:
+        with open(args.output, "w") as output:
+            output.write(text)
+
+
+if __name__ == "__main__":
+    main()
