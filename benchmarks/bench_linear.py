@@ -88,14 +88,14 @@ NEVER = 10**9  # n_iter_no_change that never triggers
 # Estimators, all built as make(max_iter, random_state)
 
 
-def ours_classifier(max_iter, random_state=0):
+def ours_classifier(max_iter, random_state=0, n_jobs=None):
     return LogisticClassifier(max_iter=max_iter, tol=0.0, n_iter_no_change=NEVER,
-                              random_state=random_state)  # fmt: skip
+                              random_state=random_state, n_jobs=n_jobs)  # fmt: skip
 
 
-def ours_regressor(max_iter, random_state=0):
+def ours_regressor(max_iter, random_state=0, n_jobs=None):
     return LinearRegressor(max_iter=max_iter, tol=0.0, n_iter_no_change=NEVER,
-                           random_state=random_state)  # fmt: skip
+                           random_state=random_state, n_jobs=n_jobs)  # fmt: skip
 
 
 def sgd_classifier(max_iter, random_state=0, n_jobs=None):
@@ -109,7 +109,11 @@ def sgd_regressor(max_iter, random_state=0):
 
 ESTIMATORS = {  # also the names the memory worker accepts
     "ours-classifier": ("LogisticClassifier (ours)", ours_classifier),
+    "ours-classifier-1thread": ("LogisticClassifier (ours, n_jobs=1)",
+                                partial(ours_classifier, n_jobs=1)),  # fmt: skip
     "ours-regressor": ("LinearRegressor (ours)", ours_regressor),
+    "ours-regressor-1thread": ("LinearRegressor (ours, n_jobs=1)",
+                               partial(ours_regressor, n_jobs=1)),  # fmt: skip
     "sgd-classifier": ('SGDClassifier(log_loss)', sgd_classifier),
     "sgd-classifier-ovr": ("SGDClassifier(log_loss), OvR, n_jobs=-1",
                            partial(sgd_classifier, n_jobs=-1)),  # fmt: skip
@@ -126,7 +130,7 @@ class Case:
     y: np.ndarray
     X_test: object
     y_test: np.ndarray
-    estimators: tuple  # keys of ESTIMATORS, ours first
+    estimators: tuple  # keys of ESTIMATORS: ours (all threads) first
     classes: np.ndarray = None  # classification: run lbfgs and time to target
     memory: bool = False
 
@@ -177,7 +181,7 @@ def binary_case(scale, rng):
     coef = rng.standard_normal(DENSE_FEATURES) * 2.0 / np.sqrt(DENSE_FEATURES)
     y = binary_labels(X @ coef, rng)
     return Case(f"1. binary, dense {n:,} x {DENSE_FEATURES} f64", *split(X, y, n),
-                estimators=("ours-classifier", "sgd-classifier"),
+                estimators=("ours-classifier", "ours-classifier-1thread", "sgd-classifier"),
                 classes=np.array([0, 1]))  # fmt: skip
 
 
@@ -186,7 +190,8 @@ def multiclass_case(scale, rng):
     X = dense_features(n + n_test, rng)
     y = multiclass_labels(X, rng)
     return Case(f"2. {N_CLASSES} classes, dense {n:,} x {DENSE_FEATURES} f64",
-                *split(X, y, n), estimators=("ours-classifier", "sgd-classifier-ovr"),
+                *split(X, y, n), estimators=("ours-classifier", "ours-classifier-1thread",
+                            "sgd-classifier-ovr"),
                 classes=np.arange(N_CLASSES))  # fmt: skip
 
 
@@ -196,7 +201,7 @@ def regression_cases(scale, rng):
     X = dense_features(n + n_test, rng)
     coef = rng.standard_normal(DENSE_FEATURES) / np.sqrt(DENSE_FEATURES)
     y = X @ coef + 0.5 * rng.standard_normal(X.shape[0])
-    estimators = ("ours-regressor", "sgd-regressor")
+    estimators = ("ours-regressor", "ours-regressor-1thread", "sgd-regressor")
     yield Case(f"3a. regression, dense {n:,} x {DENSE_FEATURES} f64", *split(X, y, n),
                estimators=estimators)  # fmt: skip
     X = X.astype(np.float32)
@@ -212,8 +217,9 @@ def csr_case(scale, rng):
     y = binary_labels(3.0 * scores / scores.std(), rng)
     nnz = X.nnz / X.shape[0]
     return Case(f"4. binary, CSR {n:,} x 2^18, {nnz:.0f} nnz/row f64",
-                *split(X, y, n), estimators=("ours-classifier", "sgd-classifier"),
-                memory=True)  # fmt: skip
+                *split(X, y, n), memory=True,
+                estimators=("ours-classifier", "ours-classifier-1thread",
+                            "sgd-classifier"))  # fmt: skip
 
 
 def all_cases(scale):
@@ -298,7 +304,8 @@ def run_case(case, args):
     for key in case.estimators:
         label, make = ESTIMATORS[key]
         result = epoch_timing(make, case, args.epochs, args.repeats)
-        results.append(dict(case=case.name, estimator=label, **result))
+        results.append(dict(case=case.name, estimator=label,
+                            ours=key.startswith("ours"), **result))  # fmt: skip
         print(f"  {label}: {result['per_epoch']:.4f} s/epoch", file=sys.stderr)
     if case.classes is None:
         return results
@@ -309,7 +316,8 @@ def run_case(case, args):
         result["to_target"] = time_to_target(make, case, target,
                                              args.max_target_epochs)  # fmt: skip
     label = f"LogisticRegression(lbfgs), {reference['n_iter']} iter"
-    results.append(dict(case=case.name, estimator=label, lbfgs=True, **reference))
+    results.append(dict(case=case.name, estimator=label, ours=False, lbfgs=True,
+                        **reference))  # fmt: skip
     return results
 
 
@@ -390,6 +398,8 @@ def measure_memory(case):
     with tempfile.TemporaryDirectory(prefix="bench_linear_") as folder:
         data_bytes = save_training_data(case, folder)
         for key in case.estimators:
+            if key.endswith("-1thread"):  # the buffers do not depend on threads
+                continue
             command = [sys.executable, "-W", "ignore", os.path.abspath(__file__),
                        "--memory-worker", folder, key]  # fmt: skip
             done = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -530,22 +540,26 @@ def speed_table(rows, epochs):
 
 
 def target_summary(rows):
-    """One line per classification case: ours vs the fastest sklearn to target."""
+    """One line per classification case: ours vs the fastest sklearn to target.
+
+    The ratio is scikit-learn's time over ours (all threads): > 1, ours is faster.
+    """
     lines = []
-    for case in dict.fromkeys(row["case"] for row in rows):
-        reached = [r for r in rows if r["case"] == case and "to_target" in r
-                   and r["to_target"][0] is not None]  # fmt: skip
-        if not any("to_target" in r for r in rows if r["case"] == case):
-            continue
-        ours = next((r for r in reached if "(ours)" in r["estimator"]), None)
-        theirs = min((r for r in reached if "(ours)" not in r["estimator"]),
-                     key=lambda r: r["to_target"][0], default=None)  # fmt: skip
-        if ours is None or theirs is None:
-            lines.append(f"- {case}: ours or scikit-learn did not reach the target")
-            continue
-        a, b = ours["to_target"][0], theirs["to_target"][0]
-        lines.append(f"- {case}: ours {a:.3f} s vs fastest scikit-learn "
-                     f"({theirs['estimator']}) {b:.3f} s: {b / a:.1f}x")  # fmt: skip
+    for case in dict.fromkeys(row["case"] for row in rows if "to_target" in row):
+        timed = [r for r in rows if r["case"] == case and "to_target" in r]
+        ours = [r for r in timed if r["ours"]]
+        reached = [r for r in timed if not r["ours"] and r["to_target"][0] is not None]
+        theirs = min(reached, key=lambda r: r["to_target"][0], default=None)
+        cells = [f"{r['estimator']} {target_cell(r)}" for r in ours]
+        if theirs is None:
+            cells.append("no scikit-learn estimator reached the target")
+        else:
+            cells.append(f"fastest scikit-learn: {theirs['estimator']} "
+                         f"{theirs['to_target'][0]:.3f} s")  # fmt: skip
+            if ours[0]["to_target"][0] is not None:
+                ratio = theirs["to_target"][0] / ours[0]["to_target"][0]
+                cells.append(f"ratio {ratio:.2f}x")
+        lines.append(f"- {case}: " + "; ".join(cells))
     return lines
 
 

@@ -183,8 +183,10 @@ class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
     >>> from skbigmodel import LinearRegressor
     >>> X, y = load_diabetes(return_X_y=True)
     >>> model = make_pipeline(StandardScaler(), LinearRegressor(random_state=0))
-    >>> round(model.fit(X, y).score(X, y), 2)
-    0.52
+    >>> model.fit(X, y).score(X, y) > 0.5
+    True
+    >>> model[-1].coef_.shape
+    (10,)
     """
 
     _parameter_constraints = {

@@ -88,7 +88,8 @@ def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs,
     ``order`` and returns (sum of weighted losses, last step).
     validate(params) -> score, or None when there is no validation set.
     loss_unit converts the kernels' loss (on standardised targets) back
-    to the units of the user's targets. Raises TrainingDiverged on a
+    to the units of the user's targets for ``loss_curve_``; ``tol`` applies
+    to the standardised loss, so it does not depend on the targets' scale. Raises TrainingDiverged on a
     non-finite loss; the caller's model is untouched since ``net`` and
     ``state`` are working copies.
     """
@@ -100,8 +101,8 @@ def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs,
         order = rng.permutation(train_rows) if est.shuffle else train_rows
         loss_sum, state.step = runner(net.params, state.m, state.v, order, state.step,
                                       hyper)  # fmt: skip
+        # tol applies to the loss of the standardised problem: scale-free
         loss = loss_sum / total_weight + penalty_value(net.penalized, hyper.a1, hyper.a2)
-        loss *= loss_unit
         if not (np.isfinite(loss) and np.isfinite(net.params).all()):
             raise TrainingDiverged(
                 f"Training diverged at epoch {epoch + 1}: the loss is {loss}. "
@@ -110,7 +111,7 @@ def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs,
             )
         history.n_iter += 1
         history.n_samples_seen += train_rows.size
-        history.loss_curve.append(float(loss))
+        history.loss_curve.append(float(loss * loss_unit))
         score = None
         if validate is not None:
             score = validate(net.params)

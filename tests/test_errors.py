@@ -1,0 +1,98 @@
+"""Bad input gets a clear error and never corrupts a fitted model."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from skbigmodel import LinearRegressor, LogisticClassifier
+from skbigmodel._training import TrainingDiverged
+
+
+def _state(est):
+    """Everything a fitted estimator holds, comparable bit for bit."""
+    return pickle.dumps(est.__dict__)
+
+
+@pytest.mark.parametrize("bad, match", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_non_finite_input_is_refused(binary_data, bad, match):
+    X, y = binary_data
+    X = X.copy()
+    X[3, 2] = bad
+    with pytest.raises(ValueError, match=match):
+        LogisticClassifier().fit(X, y)
+
+
+def test_wrong_number_of_features(binary_data):
+    X, y = binary_data
+    clf = LogisticClassifier(max_iter=3).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :-1])
+    before = _state(clf)
+    with pytest.raises(ValueError, match="features"):
+        clf.partial_fit(X[:, :-1], y)
+    assert _state(clf) == before
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.empty((0, 3)), np.empty(0), "0 sample"),
+        ([["a", "b"], ["c", "d"]], [0, 1], "could not convert|numeric"),
+        (np.ones((10, 2)), np.zeros(10), "one class"),
+    ],
+)
+def test_unusable_data(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        LogisticClassifier().fit(X, y)
+
+
+def test_negative_or_zero_weights(regression_data):
+    X, y = regression_data
+    with pytest.raises(ValueError, match="Negative values"):
+        LinearRegressor().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="non-zero"):
+        LinearRegressor().fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+def test_partial_fit_needs_classes_first(binary_data):
+    X, y = binary_data
+    with pytest.raises(ValueError, match="classes"):
+        LogisticClassifier().partial_fit(X, y)
+    clf = LogisticClassifier().partial_fit(X, y, classes=[0, 1])
+    before = _state(clf)
+    with pytest.raises(ValueError, match=r"not in classes_"):
+        clf.partial_fit(X, np.where(y == 1, 7, 0))
+    assert _state(clf) == before
+
+
+def test_divergence_raises_and_keeps_the_previous_model(regression_data):
+    X, y = regression_data
+    reg = LinearRegressor(solver="sgd", learning_rate_init=1e-3, max_iter=5,
+                          random_state=0).fit(X, y)  # fmt: skip
+    reg.set_params(learning_rate_init=10.0)
+    before = _state(reg)
+    X_big = X * 1e150  # squared residuals overflow to inf
+    with pytest.raises(TrainingDiverged, match="diverged"):
+        reg.partial_fit(X_big, y)
+    assert _state(reg) == before
+    with pytest.raises(ValueError, match="diverged"):  # TrainingDiverged is one
+        reg.fit(X_big, y)
+    assert _state(reg) == before
+    assert np.isfinite(reg.coef_).all()
+
+
+def test_invalid_hyperparameters_name_the_parameter(binary_data):
+    X, y = binary_data
+    with pytest.raises(ValueError, match="'solver'"):
+        LogisticClassifier(solver="lbfgs").fit(X, y)
+    with pytest.raises(ValueError, match="'alpha'"):
+        LogisticClassifier(alpha=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="'momentum'"):
+        LogisticClassifier(momentum=1.0).fit(X, y)
+
+
+def test_multioutput_target_refused_by_the_classifier(binary_data):
+    X, y = binary_data
+    with pytest.raises(ValueError):
+        LogisticClassifier().fit(X, np.c_[y, y])
