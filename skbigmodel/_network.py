@@ -92,17 +92,15 @@ class _CSREpochs:
         p, k = net.n_features, net.n_outputs
         self.args = (X.data, X.indices, X.indptr, Y, sample_weight)
         self.batch_size = batch_size
-        self.grad = np.zeros(net.params.size)
-        self.z = np.empty(k)
-        self.g = np.empty(k)
+        width = -(-(4 * k + 2) // 8) * 8  # whole cache lines per feature
+        self.state = np.empty((p, width))
+        self.z, self.g, self.grad_b = np.empty(k), np.empty(k), np.empty(k)
         self.touched = np.empty(p, dtype=np.int64)
-        self.mark = np.full(p, -1, dtype=np.int64)
-        self.last = np.full(p, -1, dtype=np.int64)
         self.cum_eta = np.empty(X.shape[0] // max(1, batch_size) + 2)
 
     def __call__(self, params, m, v, order, step, hyper):
         return csr_epoch(
-            *self.args, order, self.batch_size, params, m, v, self.grad, self.z,
-            self.g, self.touched, self.mark, self.last, self.cum_eta,
+            *self.args, order, self.batch_size, params, m, v, self.state, self.z,
+            self.g, self.grad_b, self.touched, self.cum_eta,
             *hyper.kernel_args(), step, hyper.fit_intercept,
         )  # fmt: skip

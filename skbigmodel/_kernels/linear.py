@@ -37,6 +37,7 @@ CONSTANT, INVSCALING = 0, 1
 # the rows a few steps ahead hides most of the memory latency.
 PREFETCH_ROWS = 24
 CACHE_LINE_FLOATS = 8
+PREFETCH_SPARSE_ROWS = 4
 
 
 @intrinsic
@@ -60,7 +61,7 @@ def prefetch(typingctx, array, index):
     return types.void(array, types.intp), codegen
 
 
-@jit
+@jit(inline="always")
 def prefetch_row(X, i):
     """Prefetch row i of a C-contiguous 2-D array, one cache line at a time."""
     row = X[i]
@@ -68,7 +69,7 @@ def prefetch_row(X, i):
         prefetch(row, j)
 
 
-@jit
+@jit(inline="always")
 def loss_grad(loss, epsilon, z, y, g):
     """Loss of one sample and its gradient with respect to ``z``.
 
@@ -124,7 +125,7 @@ def loss_grad(loss, epsilon, z, y, g):
     return value
 
 
-@jit
+@jit(inline="always")
 def step_size(opt, lr, schedule, power_t, beta_1, beta_2, t):
     """Scalar step of optimiser step ``t`` (1-based), Adam's bias correction included."""
     eta = lr if schedule == CONSTANT else lr / t**power_t
@@ -133,7 +134,7 @@ def step_size(opt, lr, schedule, power_t, beta_1, beta_2, t):
     return eta
 
 
-@jit
+@jit(inline="always")
 def soft_threshold(w, threshold):
     """Proximal operator of ``threshold * |w|``: exact zeros below the threshold."""
     if w > threshold:
@@ -143,7 +144,7 @@ def soft_threshold(w, threshold):
     return 0.0
 
 
-@jit
+@jit(inline="always")
 def step_coord(opt, w, g, m, v, eta, momentum, nesterov, beta_1, beta_2, eps, a1, a2):
     """One optimiser step on one parameter, then the L1 proximal step.
 
@@ -269,7 +270,7 @@ def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, rows, z, g,
     return total, step
 
 
-@jit
+@jit(inline="always")
 def catch_up(opt, w, v, total_eta, momentum, eps, a1, a2):
     """Penalty-only steps that a lazily updated parameter skipped, in closed form.
 
@@ -287,24 +288,34 @@ def catch_up(opt, w, v, total_eta, momentum, eps, a1, a2):
 
 
 @jit
-def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, grad,
-              z, g, touched, mark, last, cum_eta, loss, epsilon, opt, lr, schedule,
+def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, state,
+              z, g, grad_b, touched, cum_eta, loss, epsilon, opt, lr, schedule,
               power_t, momentum, nesterov, beta_1, beta_2, eps, a1, a2,
               weight_scale, step, fit_intercept):
     """One epoch of mini-batch training on CSR X, in O(non-zeros).
 
-    data/indices/indptr : the CSR arrays (float32/64; int32/64). grad :
-    float64 like params, all zero on entry and on return. touched, mark,
-    last : (n_features,) int64 scratch, mark and last all -1 on entry and on
-    return. cum_eta : (n_batches + 1,) float64 scratch. Only the parameters of
-    features present in a batch take an optimiser step; the penalty steps
-    that the others skip are applied when they are next read and at the end
-    of the epoch (``catch_up``). Returns like ``dense_epoch``.
+    data/indices/indptr : the CSR arrays (float32/64; int32/64). state :
+    (n_features, >= 4 * n_outputs + 2) float64 scratch holding, per feature,
+    its weights, moments, gradient, last-touched batch and last-updated
+    batch side by side: a non-zero then costs one cache line, not six.
+    z, g, grad_b : (n_outputs,) float64. touched : (n_features,) int64.
+    cum_eta : (n_batches + 1,) float64. Only the parameters of features
+    present in a batch take an optimiser step; the penalty steps that the
+    others skip are applied when they are next read and at the end of the
+    epoch (``catch_up``). Returns like ``dense_epoch``.
     """
-    p = mark.shape[0]
+    p = state.shape[0]
     k = z.shape[0]
     n_coef = k * p
-    W = params[:n_coef].reshape((p, k))
+    M, V, G, MARK, LAST = k, 2 * k, 3 * k, 4 * k, 4 * k + 1  # column offsets
+    for j in range(p):
+        for c in range(k):
+            state[j, c] = params[j * k + c]
+            state[j, M + c] = m[j * k + c]
+            state[j, V + c] = v[j * k + c]
+            state[j, G + c] = 0.0
+        state[j, MARK] = -1.0
+        state[j, LAST] = -1.0
     b = params[n_coef:]
     n = order.shape[0]
     total = 0.0
@@ -314,58 +325,76 @@ def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, gra
         stop = min(start + batch_size, n)
         step += 1
         n_touched = 0
+        for c in range(k):
+            grad_b[c] = 0.0
         for r in range(start, stop):
+            # Shuffled rows defeat the hardware prefetcher: ask for the CSR
+            # arrays of a row 4 ahead and for the feature state of the next.
+            if r + PREFETCH_SPARSE_ROWS < n:
+                ahead = order[r + PREFETCH_SPARSE_ROWS]
+                for q in range(indptr[ahead], indptr[ahead + 1], CACHE_LINE_FLOATS):
+                    prefetch(data, q)
+                    prefetch(indices, q)
+            if r + 1 < n:
+                ahead = order[r + 1]
+                for q in range(indptr[ahead], indptr[ahead + 1]):
+                    prefetch(state[indices[q]], 0)
             i = order[r]
             w = sw[i]
             if w == 0.0:
                 continue
             lo, hi = indptr[i], indptr[i + 1]
-            for q in range(lo, hi):
-                j = indices[q]
-                if mark[j] != s:
-                    mark[j] = s
-                    touched[n_touched] = j
-                    n_touched += 1
-                    if last[j] < s - 1:
-                        skipped = cum_eta[s] - cum_eta[last[j] + 1]
-                        for c in range(k):
-                            W[j, c] = catch_up(opt, W[j, c], v[j * k + c], skipped,
-                                               momentum, eps, a1, a2)
             for c in range(k):
                 z[c] = b[c]
             for q in range(lo, hi):
                 j = indices[q]
+                if state[j, MARK] != s:
+                    state[j, MARK] = s
+                    touched[n_touched] = j
+                    n_touched += 1
+                    last = int(state[j, LAST])
+                    if last < s - 1:
+                        skipped = cum_eta[s] - cum_eta[last + 1]
+                        for c in range(k):
+                            state[j, c] = catch_up(opt, state[j, c], state[j, V + c],
+                                                   skipped, momentum, eps, a1, a2)  # fmt: skip
                 for c in range(k):
-                    z[c] += data[q] * W[j, c]
+                    z[c] += data[q] * state[j, c]
             total += w * loss_grad(loss, epsilon, z, Y[i], g)
             for c in range(k):
                 gc = w * g[c]
-                grad[n_coef + c] += gc
+                grad_b[c] += gc
                 for q in range(lo, hi):
-                    grad[indices[q] * k + c] += gc * data[q]
+                    state[indices[q], G + c] += gc * data[q]
         eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
         cum_eta[s + 1] = cum_eta[s] + eta
         grad_scale = weight_scale / (stop - start)
         for u in range(n_touched):
             j = touched[u]
-            q = j * k
-            update_range(params, grad, grad_scale, m, v, q, q + k, opt, eta,
-                         momentum, nesterov, beta_1, beta_2, eps, a1, a2)
-            for c in range(k):
-                grad[q + c] = 0.0
-            last[j] = s
+            for c in range(k):  # scalars only: no array refcounting
+                state[j, c], state[j, M + c], state[j, V + c] = step_coord(
+                    opt, state[j, c], state[j, G + c] * grad_scale, state[j, M + c],
+                    state[j, V + c], eta, momentum, nesterov, beta_1, beta_2, eps,
+                    a1, a2,
+                )  # fmt: skip
+                state[j, G + c] = 0.0
+            state[j, LAST] = s
         if fit_intercept:
-            update_range(params, grad, grad_scale, m, v, n_coef, n_coef + k, opt, eta,
-                         momentum, nesterov, beta_1, beta_2, eps, 0.0, 0.0)
-        for c in range(k):
-            grad[n_coef + c] = 0.0
+            for c in range(k):
+                q = n_coef + c
+                params[q], m[q], v[q] = step_coord(
+                    opt, params[q], grad_b[c] * grad_scale, m[q], v[q], eta, momentum,
+                    nesterov, beta_1, beta_2, eps, 0.0, 0.0,
+                )  # fmt: skip
         s += 1
     for j in range(p):  # flush the skipped penalty steps; O(n_features) per epoch
-        if last[j] < s - 1:
-            skipped = cum_eta[s] - cum_eta[last[j] + 1]
-            for c in range(k):
-                W[j, c] = catch_up(opt, W[j, c], v[j * k + c], skipped, momentum,
-                                   eps, a1, a2)
-        last[j] = -1
-        mark[j] = -1
+        last = int(state[j, LAST])
+        for c in range(k):
+            if last < s - 1:
+                state[j, c] = catch_up(opt, state[j, c], state[j, V + c],
+                                       cum_eta[s] - cum_eta[last + 1], momentum, eps,
+                                       a1, a2)  # fmt: skip
+            params[j * k + c] = state[j, c]
+            m[j * k + c] = state[j, M + c]
+            v[j * k + c] = state[j, V + c]
     return total, step
