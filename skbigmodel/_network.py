@@ -6,10 +6,14 @@ intercepts (n_outputs,), and knows which epoch kernel trains it on dense or
 CSR data.
 """
 
+import time
+
+import numba
 import numpy as np
 import scipy.sparse as sp
 
 from ._kernels.linear import csr_epoch, dense_epoch
+from ._numba import ThreadChooser
 
 __all__ = ["LinearNetwork"]
 
@@ -79,11 +83,32 @@ class _DenseEpochs:
         self.z = np.empty((n_chunks, chunk_rows, k), dtype=X.dtype)
         self.g = np.empty((n_chunks, chunk_rows, k), dtype=X.dtype)
         self.losses = np.empty(n_chunks)
+        self.chooser = None  # created on the first epoch, kept across epochs
 
     def __call__(self, params, m, v, order, step, hyper):
+        if self.partial.shape[0] == 1:  # serial: one call for the whole epoch
+            return self._run(params, m, v, order, step, hyper)
+        if self.chooser is None:
+            self.chooser = ThreadChooser(numba.get_num_threads())
+        total, start, threads_before = 0.0, 0, numba.get_num_threads()
+        try:
+            while start < order.size:
+                threads, batches = self.chooser.plan()
+                stop = start + batches * self.batch_size
+                numba.set_num_threads(threads)
+                began = time.perf_counter()
+                loss, step = self._run(params, m, v, order[start:stop], step, hyper)
+                self.chooser.record(threads, batches, time.perf_counter() - began)
+                total, start = total + loss, stop
+        finally:
+            numba.set_num_threads(threads_before)
+        return total, step
+
+    def _run(self, params, m, v, order, step, hyper):
         return dense_epoch(
             *self.args, order, self.batch_size, params, m, v, self.partial,
-            self.rows, self.z, self.g, self.losses, *hyper.kernel_args(), step, hyper.fit_intercept,
+            self.rows, self.z, self.g, self.losses, *hyper.kernel_args(), step,
+            hyper.fit_intercept,
         )  # fmt: skip
 
 

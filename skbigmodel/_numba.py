@@ -70,3 +70,51 @@ def numba_threads(n_jobs):
             yield
         finally:
             numba.set_num_threads(previous)
+
+
+class ThreadChooser:
+    """Choose by measurement how many threads a per-batch parallel kernel gets.
+
+    A kernel that opens a parallel region for every mini-batch waits at each
+    region's end for all its threads; when another process holds a core that
+    wait lasts a scheduler time slice, and one thread was measured up to
+    100x faster than two. Since the kernels' results do not depend on the
+    thread count, the count can follow the clock: every so often a short
+    segment runs with all threads and one with a single thread, and the
+    faster count is used until the next probe. Probes grow rarer while the
+    answer stays the same.
+    """
+
+    PROBE_BATCHES = 4
+    RUN_BATCHES = 32
+    MAX_INTERVAL = 64
+
+    def __init__(self, n_threads):
+        self.n_threads = n_threads
+        self.best = n_threads
+        self.interval = 2  # segments between probe rounds
+        self.countdown = 0  # 0: probing
+        self.probe = {}  # thread count -> seconds per batch in this probe round
+
+    def plan(self):
+        """(threads, batches) for the next segment of work."""
+        if self.n_threads == 1:
+            return 1, self.RUN_BATCHES
+        if self.countdown == 0:
+            threads = self.n_threads if self.n_threads not in self.probe else 1
+            return threads, self.PROBE_BATCHES
+        return self.best, self.RUN_BATCHES
+
+    def record(self, threads, batches, seconds):
+        """Report how long a segment planned by ``plan`` took."""
+        if self.n_threads == 1:
+            return
+        if self.countdown > 0:
+            self.countdown -= 1
+            return
+        self.probe[threads] = seconds / max(batches, 1)
+        if len(self.probe) == 2:
+            best = min(self.probe, key=self.probe.get)
+            same = best == self.best
+            self.interval = min(2 * self.interval, self.MAX_INTERVAL) if same else 2
+            self.best, self.countdown, self.probe = best, self.interval, {}

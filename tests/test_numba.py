@@ -1,0 +1,66 @@
+"""Thread-count plumbing: n_jobs, and the timing-based thread choice."""
+
+import numba
+import pytest
+
+from skbigmodel._numba import ThreadChooser, numba_threads, resolve_n_jobs
+
+
+def test_resolve_n_jobs():
+    n_max = numba.config.NUMBA_NUM_THREADS
+    assert resolve_n_jobs(None) == resolve_n_jobs(-1) == n_max
+    assert resolve_n_jobs(1) == 1
+    assert resolve_n_jobs(10_000) == n_max
+    assert resolve_n_jobs(-10_000) == 1
+
+
+def test_numba_threads_restores_the_count():
+    before = numba.get_num_threads()
+    with numba_threads(1):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+    with pytest.raises(RuntimeError), numba_threads(1):
+        raise RuntimeError
+    assert numba.get_num_threads() == before
+
+
+def _drive(chooser, seconds_per_batch, segments):
+    """Run ``segments`` planned segments with a fixed cost per thread count."""
+    used = []
+    for _ in range(segments):
+        threads, batches = chooser.plan()
+        chooser.record(threads, batches, batches * seconds_per_batch[threads])
+        used.append((threads, batches))
+    return used
+
+
+def test_thread_chooser_keeps_all_threads_when_they_are_faster():
+    chooser = ThreadChooser(2)
+    used = _drive(chooser, {2: 1.0, 1: 1.8}, 200)
+    assert used[0] == (2, ThreadChooser.PROBE_BATCHES)
+    assert used[1] == (1, ThreadChooser.PROBE_BATCHES)
+    runs = [t for t, b in used if b == ThreadChooser.RUN_BATCHES]
+    assert set(runs) == {2}
+    probes = sum(b == ThreadChooser.PROBE_BATCHES for _, b in used)
+    assert probes < 20  # probes grow rarer while the answer holds
+
+
+def test_thread_chooser_falls_back_to_one_thread_under_load():
+    chooser = ThreadChooser(2)
+    used = _drive(chooser, {2: 100.0, 1: 1.0}, 100)
+    work = {1: 0, 2: 0}
+    for threads, batches in used:
+        work[threads] += batches
+    assert work[2] < 0.02 * work[1]
+
+
+def test_thread_chooser_follows_a_change_of_load():
+    chooser = ThreadChooser(2)
+    _drive(chooser, {2: 1.0, 1: 2.0}, 50)
+    used = _drive(chooser, {2: 50.0, 1: 1.0}, 200)
+    assert used[-1] == (1, ThreadChooser.RUN_BATCHES)
+
+
+def test_single_thread_never_probes():
+    chooser = ThreadChooser(1)
+    assert _drive(chooser, {1: 1.0}, 5) == [(1, ThreadChooser.RUN_BATCHES)] * 5
