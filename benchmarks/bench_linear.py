@@ -193,18 +193,18 @@ def binary_case(scale, rng):
     X = dense_features(n + n_test, rng)
     coef = rng.standard_normal(DENSE_FEATURES) * 2.0 / np.sqrt(DENSE_FEATURES)
     y = binary_labels(X @ coef, rng)
+    estimators = ("ours-classifier", "ours-classifier-1thread", "sgd-classifier")
     return Case(f"1. binary, dense {n:,} x {DENSE_FEATURES} f64", *split(X, y, n),
-                estimators=("ours-classifier", "ours-classifier-1thread", "sgd-classifier"),
-                classes=np.array([0, 1]))  # fmt: skip
+                estimators=estimators, classes=np.array([0, 1]))  # fmt: skip
 
 
 def multiclass_case(scale, rng):
     n, n_test = rows(DENSE_ROWS, scale), rows(DENSE_TEST_ROWS, scale)
     X = dense_features(n + n_test, rng)
     y = multiclass_labels(X, rng)
+    estimators = ("ours-classifier", "ours-classifier-1thread", "sgd-classifier-ovr")
     return Case(f"2. {N_CLASSES} classes, dense {n:,} x {DENSE_FEATURES} f64",
-                *split(X, y, n), estimators=("ours-classifier", "ours-classifier-1thread",
-                            "sgd-classifier-ovr"),
+                *split(X, y, n), estimators=estimators,
                 classes=np.arange(N_CLASSES))  # fmt: skip
 
 
@@ -358,8 +358,8 @@ def load_training_data(folder):
     y = np.load(os.path.join(folder, "y.npy"))
     if os.path.exists(os.path.join(folder, "X.npy")):
         return np.load(os.path.join(folder, "X.npy")), y
-    arrays = [np.load(os.path.join(folder, f"{n}.npy")) for n in ("data", "indices",
-                                                                  "indptr")]  # fmt: skip
+    names = ("data", "indices", "indptr")
+    arrays = [np.load(os.path.join(folder, f"{name}.npy")) for name in names]
     shape = tuple(np.load(os.path.join(folder, "shape.npy")))
     return sp.csr_matrix(tuple(arrays), shape=shape), y
 
@@ -550,8 +550,9 @@ def speed_table(rows, epochs):
             per_epoch += " /iter"
             fit, score = f"{fit} (full fit)", f"{score} (converged)"
         ratio = row["per_epoch"] / ours[row["case"]]
-        lines.append(f"| {row['case']} | {row['estimator']} | {per_epoch} | "
-                     f"{ratio:.3g}x | {fit} | {score} | {target_cell(row)} |")  # fmt: skip
+        cells = [row["case"], row["estimator"], per_epoch, f"{ratio:.3g}x", fit, score,
+                 target_cell(row)]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
@@ -625,7 +626,7 @@ def parse_args(argv=None):
     parser.add_argument("--scale", type=float, default=1.0,
                         help="fraction of the default number of rows (1.0)")
     parser.add_argument("--quick", action="store_true",
-                        help=f"--scale {QUICK_SCALE} --repeats 1 (under a minute)")
+                        help=f"--scale {QUICK_SCALE} --repeats 1 (a minute or so)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5,
                         help="epoch budget of the timed fits and scores (>= 2)")

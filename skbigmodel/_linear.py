@@ -45,7 +45,7 @@ _SHARED_PARAMETERS = """
         Decay rate of RMSprop's squared-gradient average.
     batch_size : int or "auto", default="auto"
         Mini-batch size; "auto" is ``min(256, n_samples)``.
-    max_iter : int, default=200
+    max_iter : int, default=1000
         Maximum number of epochs.
     tol : float, default=1e-4
         Improvement of the loss (or validation score) below which an epoch
@@ -201,7 +201,7 @@ class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
                  alpha=1e-4, l1_ratio=0.15, solver="adam", learning_rate_init=0.01,
                  learning_rate="constant", power_t=0.5, momentum=0.9,
                  nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, rho=0.9,
-                 batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=10,
+                 batch_size="auto", max_iter=1000, tol=1e-4, n_iter_no_change=10,
                  early_stopping=False, validation_fraction=0.1, shuffle=True,
                  random_state=None, warm_start=False, verbose=0, n_jobs=None,
                  fit_intercept=True):  # fmt: skip
@@ -311,7 +311,7 @@ class LogisticClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator
     def __init__(self, *, penalty="l2", alpha=1e-4, l1_ratio=0.15, solver="adam",
                  learning_rate_init=0.01, learning_rate="constant", power_t=0.5,
                  momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, rho=0.9, batch_size="auto", max_iter=200, tol=1e-4,
+                 epsilon=1e-8, rho=0.9, batch_size="auto", max_iter=1000, tol=1e-4,
                  n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
                  shuffle=True, random_state=None, warm_start=False, verbose=0,
                  n_jobs=None, fit_intercept=True, class_weight=None):  # fmt: skip
