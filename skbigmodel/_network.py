@@ -79,7 +79,8 @@ class _DenseEpochs:
         self.args = (X, Y, sample_weight)
         self.batch_size = batch_size
         self.partial = np.empty((n_chunks, net.params.size), dtype=X.dtype)
-        self.rows = np.empty((n_chunks, chunk_rows, p), dtype=X.dtype)
+        gathered = chunk_rows if k > 1 else 0  # one output: rows are not gathered
+        self.rows = np.empty((n_chunks, gathered, p), dtype=X.dtype)
         self.z = np.empty((n_chunks, chunk_rows, k), dtype=X.dtype)
         self.g = np.empty((n_chunks, chunk_rows, k), dtype=X.dtype)
         self.losses = np.empty(n_chunks)

@@ -22,7 +22,7 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from .._numba import jit
+from .._numba import DOT_MATH, jit
 
 # Loss codes; ``skbigmodel._losses`` maps names to them.
 SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, LOG_LOSS, MULTINOMIAL = 0, 1, 2, 3, 4
@@ -184,35 +184,59 @@ def update_range(params, grad, grad_scale, m, v, lo, hi, opt, eta, momentum,
                                            beta_2, eps, a1, a2)
 
 
-@jit
+@jit(fastmath=DOT_MATH)
 def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z, g):
     """Weighted loss and gradient of rows order[lo:hi] of a C-contiguous X.
 
-    The rows are gathered into ``rows`` (at least hi - lo rows, X's dtype)
-    and the products go through BLAS. z, g : like ``rows`` with n_outputs
-    columns. grad : (n_outputs * n_features + n_outputs,) in X's dtype,
-    overwritten with sum_i sw_i dloss_i/dparams.
+    grad : (n_features * n_outputs + n_outputs,) in X's dtype, overwritten
+    with sum_i sw_i dloss_i/dparams. z, g : (>= hi - lo, n_outputs) scratch in
+    X's dtype. One output: each row is read once, its dot product and its
+    gradient update fused while it sits in L1. Several outputs: the rows are
+    gathered into ``rows`` (>= hi - lo rows) for two BLAS products.
     """
     p, k = W.shape
     m = hi - lo
     for r in range(lo, min(lo + PREFETCH_ROWS, hi)):
         prefetch_row(X, order[r])
+    value = 0.0
+    if k == 1:
+        w = W.reshape(p)
+        grad_w = grad[:p]
+        grad_w[:] = 0.0
+        grad[p] = 0.0
+        for r in range(lo, hi):
+            if r + PREFETCH_ROWS < hi:
+                prefetch_row(X, order[r + PREFETCH_ROWS])
+            i = order[r]
+            weight = sw[i]
+            if weight == 0.0:
+                continue
+            x = X[i]
+            acc = 0.0
+            for j in range(p):
+                acc += x[j] * w[j]
+            z[0, 0] = acc + b[0]
+            value += weight * loss_grad(loss, epsilon, z[0], Y[i], g[0])
+            gi = weight * g[0, 0]
+            grad[p] += gi
+            for j in range(p):
+                grad_w[j] += gi * x[j]
+        return value
     for r in range(m):
         if lo + r + PREFETCH_ROWS < hi:
             prefetch_row(X, order[lo + r + PREFETCH_ROWS])
         rows[r] = X[order[lo + r]]
     np.dot(rows[:m], W, z[:m])
-    value = 0.0
     for c in range(k):
         grad[k * p + c] = 0.0
     for r in range(m):
         i = order[lo + r]
-        w = sw[i]
+        weight = sw[i]
         for c in range(k):
             z[r, c] += b[c]
-        value += w * loss_grad(loss, epsilon, z[r], Y[i], g[r])
+        value += weight * loss_grad(loss, epsilon, z[r], Y[i], g[r])
         for c in range(k):
-            g[r, c] *= w
+            g[r, c] *= weight
             grad[k * p + c] += g[r, c]
     np.dot(rows[:m].T, g[:m], grad[: p * k].reshape((p, k)))
     return value
