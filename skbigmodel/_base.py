@@ -3,7 +3,6 @@
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -150,8 +149,6 @@ class BaseStochasticEstimator(BaseEstimator):
         )  # fmt: skip
         if not reset and X.dtype != self._network.params.dtype:
             X = X.astype(self._network.params.dtype)  # one kernel version per dtype
-        if sp.issparse(X):
-            X.sort_indices()
         return X, y
 
     def _validation(self, X, y, validation, incremental, rng):

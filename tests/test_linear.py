@@ -199,3 +199,19 @@ def test_accuracy_matches_lbfgs(loader):
         ref = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
         lbfgs.append(ref.fit(X_train, y_train).score(X_test, y_test))
     assert np.mean(ours) >= np.mean(lbfgs) - 0.01
+
+
+def test_csr_with_unsorted_and_duplicate_indices():
+    X, y = sparse_classification()
+    data, indices, indptr = [], [], [0]
+    for i in range(X.shape[0]):  # each entry split in two halves, row reversed
+        row = slice(X.indptr[i], X.indptr[i + 1])
+        data.extend(np.repeat(X.data[row][::-1] / 2, 2))
+        indices.extend(np.repeat(X.indices[row][::-1], 2))
+        indptr.append(len(data))
+    messy = sp.csr_matrix((data, indices, indptr), shape=X.shape)
+    assert not messy.has_sorted_indices
+    clean = LogisticClassifier(max_iter=5, random_state=0).fit(X, y)
+    fitted = LogisticClassifier(max_iter=5, random_state=0).fit(messy, y)
+    np.testing.assert_allclose(fitted.coef_, clean.coef_, rtol=1e-9, atol=1e-12)
+    assert not messy.has_sorted_indices  # the caller's matrix is left alone
