@@ -22,6 +22,11 @@ __all__ = ["LinearNetwork"]
 # fixed number of chunks whatever the thread count, so bits do not change.
 PARALLEL_BATCH_WORK = 1 << 12
 MAX_CHUNKS = 8
+# Rows per chunk: one output fuses each row's work (small chunks balance
+# best); several outputs go through BLAS, whose per-call cost wants bigger
+# products (on 10 classes, 500k x 100: 0.20 s per epoch with 2 chunks of
+# 128 rows, 0.21 with 4 of 64, 0.25 with 8 of 32, 0.31 serial).
+MIN_CHUNK_ROWS = {True: 32, False: 128}
 
 
 class LinearNetwork:
@@ -73,9 +78,11 @@ class LinearNetwork:
 class _DenseEpochs:
     def __init__(self, net, X, Y, sample_weight, batch_size):
         k, p = net.n_outputs, net.n_features
-        work = min(batch_size, X.shape[0]) * p * k
-        n_chunks = int(min(MAX_CHUNKS, max(1, work // PARALLEL_BATCH_WORK), batch_size))
-        chunk_rows = -(-min(batch_size, X.shape[0]) // n_chunks)
+        batch_rows = min(batch_size, X.shape[0])
+        most = max(1, batch_rows // MIN_CHUNK_ROWS[k == 1])
+        n_chunks = int(min(MAX_CHUNKS, max(1, batch_rows * p * k // PARALLEL_BATCH_WORK),
+                           most))  # fmt: skip
+        chunk_rows = -(-batch_rows // n_chunks)
         self.args = (X, Y, sample_weight)
         self.batch_size = batch_size
         self.partial = np.empty((n_chunks, net.params.size), dtype=X.dtype)
