@@ -119,7 +119,7 @@ class BaseStochasticEstimator(BaseEstimator):
         if reuse:
             net = self._network.copy()  # trained as a working copy: atomic
         else:
-            net = self._new_network(X.shape[1], self._n_outputs, X.dtype)
+            net = self._new_network(X.shape[1], self._n_outputs, X.dtype, rng=rng)
             if getattr(self, "fit_intercept", True):
                 net.intercept[:] = self._init_intercept(Y[train_rows], sw[train_rows])
         if reuse and incremental:
@@ -128,7 +128,7 @@ class BaseStochasticEstimator(BaseEstimator):
             state = OptimizerState.zeros(net.params.size)
         hyper, loss_unit = self._hyper(train_rows.size / weight)
         batch_size = self._batch_size(train_rows.size)
-        runner = net.epoch_runner(X, Y, sw, batch_size)
+        runner = net.epoch_runner(X, Y, sw, batch_size, rng)
         with numba_threads(self.n_jobs):
             history = train(
                 net, state, hyper, runner, train_rows, est=self, rng=rng,

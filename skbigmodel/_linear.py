@@ -122,8 +122,8 @@ class _LinearModel:
             self.coef_ = sp.csr_matrix(np.atleast_2d(self.coef_))
         return self
 
-    def _new_network(self, n_features, n_outputs, dtype, params=None):
-        return LinearNetwork(n_features, n_outputs, dtype, params)
+    def _new_network(self, n_features, n_outputs, dtype, params=None, rng=None):
+        return LinearNetwork(n_features, n_outputs, dtype, params)  # zeros
 
     def _set_fitted(self, net):
         coef, intercept = self._user_params(net.coef, net.intercept)

@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
-from ._kernels.linear import (
+from ._kernels.steps import (
     EPSILON_INSENSITIVE,
     HUBER,
     LOG_LOSS,
+    MULTILABEL,
     MULTINOMIAL,
     SQUARED_ERROR,
 )
@@ -32,8 +33,9 @@ REGRESSION_LOSSES = {
     "epsilon_insensitive": Loss(EPSILON_INSENSITIVE, 1),
 }
 
-# Keyed by the number of outputs of the network: one logit, or one per class.
+# One logit (binary), one score per class (softmax), or one logit per label.
 CLASSIFICATION_LOSSES = {
     "binary": Loss(LOG_LOSS),
     "multinomial": Loss(MULTINOMIAL),
+    "multilabel": Loss(MULTILABEL),
 }

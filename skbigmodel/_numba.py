@@ -5,11 +5,69 @@ use, so that the kernels themselves stay plain arrays-in, arrays-out code.
 """
 
 import contextlib
+import hashlib
+import os
 import threading
 
 import numba
 
-__all__ = ["jit", "numba_threads", "resolve_n_jobs"]
+__all__ = ["ThreadChooser", "jit", "numba_threads", "resolve_n_jobs"]
+
+KERNELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernels")
+
+
+def _kernels_stamp():
+    """One hash of every source file of the kernels folder."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(KERNELS_DIR)):
+        if name.endswith(".py"):
+            with open(os.path.join(KERNELS_DIR, name), "rb") as source:
+                digest.update(source.read())
+    return digest.digest()
+
+
+def _stamp_kernel_caches():
+    """Make every cached kernel depend on all the files of ``_kernels/``.
+
+    Numba checks a cache entry against the file that defines the function
+    only, but kernels inline steps from other files of the folder; without
+    this an edit to ``steps.py`` would leave stale machine code in use.
+    Numba's own locators are subclassed, so the cache still lives where
+    Numba would put it. On a Numba without these classes, per-file stamps
+    remain (and the folder's files must be edited together).
+    """
+    try:
+        from numba.core import caching
+
+        bases = (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator,
+                 caching.UserWideCacheLocator)  # fmt: skip
+        locators = caching.CacheImpl._locator_classes
+    except AttributeError:
+        return
+    if any(getattr(cls, "skbigmodel_stamp", None) for cls in locators):
+        return
+    stamp = _kernels_stamp()
+
+    def kernel_locator(base):
+        class KernelLocator(base):
+            skbigmodel_stamp = stamp
+
+            def get_source_stamp(self):
+                return self.skbigmodel_stamp
+
+            @classmethod
+            def from_function(cls, py_func, py_file):
+                if os.path.dirname(os.path.abspath(py_file)) != KERNELS_DIR:
+                    return None
+                return super().from_function(py_func, py_file)
+
+        KernelLocator.__name__ = KernelLocator.__qualname__ = f"Kernel{base.__name__}"
+        return KernelLocator
+
+    locators[:0] = [kernel_locator(base) for base in bases]
+
+
+_stamp_kernel_caches()
 
 # Reassociation lets LLVM vectorise dot products (several accumulators);
 # "nnan"/"ninf" stay off so that a NaN reaching a kernel is still a NaN.

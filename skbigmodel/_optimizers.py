@@ -1,6 +1,6 @@
 """Registry of optimisers and learning-rate schedules."""
 
-from ._kernels.linear import ADAM, CONSTANT, INVSCALING, RMSPROP, SGD
+from ._kernels.steps import ADAM, CONSTANT, INVSCALING, RMSPROP, SGD
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "optimizer_scalars"]
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from skbigmodel._kernels.linear import (
+from skbigmodel._kernels.steps import (
     ADAM,
     EPSILON_INSENSITIVE,
     HUBER,

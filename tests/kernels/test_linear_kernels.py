@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import skbigmodel._network as network_module
-from skbigmodel._kernels import linear as kernels
+from skbigmodel._kernels import steps as kernels
 from skbigmodel._network import LinearNetwork
 from skbigmodel._training import Hyper, OptimizerState
 
