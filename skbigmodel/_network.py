@@ -11,11 +11,14 @@ import time
 import numba
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import erf, expit
+from sklearn.utils.extmath import safe_sparse_dot
 
+from ._kernels import mlp as mlp_kernels
 from ._kernels.linear import csr_epoch, dense_epoch
 from ._numba import ThreadChooser
 
-__all__ = ["LinearNetwork"]
+__all__ = ["LinearNetwork", "MLPNetwork"]
 
 # Below this many multiply-adds per mini-batch a parallel region costs more
 # than it saves (benchmarks/bench_linear.py); above, a batch is cut into a
@@ -68,7 +71,7 @@ class LinearNetwork:
         out += self.intercept
         return np.asarray(out)
 
-    def epoch_runner(self, X, Y, sample_weight, batch_size):
+    def epoch_runner(self, X, Y, sample_weight, batch_size, rng=None):
         """A callable running one epoch on rows ``order`` of X (see ``_training``)."""
         if sp.issparse(X):
             return _CSREpochs(self, X, Y, sample_weight, batch_size)
@@ -136,4 +139,123 @@ class _CSREpochs:
             *self.args, order, self.batch_size, params, m, v, self.state, self.z,
             self.g, self.grad_b, self.touched, self.cum_eta,
             *hyper.kernel_args(), step, hyper.fit_intercept,
+        )  # fmt: skip
+
+
+def _silu(z):
+    return z * expit(z)
+
+
+ACTIVATIONS = {
+    "relu": (mlp_kernels.RELU, lambda z: np.maximum(z, 0)),
+    "leaky_relu": (mlp_kernels.LEAKY_RELU,
+                   lambda z: np.where(z > 0, z, z * z.dtype.type(mlp_kernels.LEAKY_SLOPE))),
+    "gelu": (mlp_kernels.GELU, lambda z: 0.5 * z * (1 + erf(z / np.sqrt(2).astype(z.dtype)))),
+    "silu": (mlp_kernels.SILU, _silu),
+    "tanh": (mlp_kernels.TANH, np.tanh),
+    "logistic": (mlp_kernels.LOGISTIC, expit),
+    "identity": (mlp_kernels.IDENTITY, lambda z: z),
+}  # fmt: skip
+
+
+class MLPNetwork:
+    """Flat parameters of a multilayer perceptron; layers are views.
+
+    Layer l holds weights (sizes[l], sizes[l + 1]) then biases; the last
+    layer's outputs are raw scores (the loss applies the output link).
+    """
+
+    def __init__(self, sizes, dtype, activation, dropout, params=None):
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        n_params = self.sizes[:-1] * self.sizes[1:] + self.sizes[1:]
+        self.offsets = np.concatenate([[0], np.cumsum(n_params)[:-1]]).astype(np.int64)
+        self.activation, self.dropout = activation, dropout
+        self.params = (np.zeros(int(n_params.sum()), dtype=dtype) if params is None
+                       else params)  # fmt: skip
+        self.n_outputs = int(self.sizes[-1])
+
+    def copy(self):
+        return MLPNetwork(self.sizes, self.params.dtype, self.activation, self.dropout,
+                          self.params.copy())  # fmt: skip
+
+    def _layer(self, layer):
+        n_in, n_out = self.sizes[layer], self.sizes[layer + 1]
+        at = self.offsets[layer]
+        W = self.params[at : at + n_in * n_out].reshape(n_in, n_out)
+        return W, self.params[at + n_in * n_out : at + n_in * n_out + n_out]
+
+    @property
+    def coefs(self):
+        return [self._layer(layer)[0] for layer in range(len(self.sizes) - 1)]
+
+    @property
+    def intercepts(self):
+        return [self._layer(layer)[1] for layer in range(len(self.sizes) - 1)]
+
+    @property
+    def intercept(self):
+        """Biases of the output layer (a view)."""
+        return self.intercepts[-1]
+
+    @property
+    def penalized(self):
+        return np.concatenate([W.ravel() for W in self.coefs])
+
+    def initialize(self, rng):
+        """Glorot-uniform weights and biases, as scikit-learn's MLP draws them."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        for W, b in zip(self.coefs, self.intercepts):
+            bound = np.sqrt(factor / (W.shape[0] + W.shape[1]))
+            W[:] = rng.uniform(-bound, bound, W.shape)
+            b[:] = rng.uniform(-bound, bound, b.shape)
+
+    def decision(self, X):
+        """Raw outputs of the network (no dropout), shape (n_samples, n_outputs)."""
+        return forward(X, self.coefs, self.intercepts, self.activation)
+
+    def epoch_runner(self, X, Y, sample_weight, batch_size, rng=None):
+        return _MLPEpochs(self, X, Y, sample_weight, batch_size, rng)
+
+
+def forward(X, coefs, intercepts, activation):
+    """Raw outputs of an MLP given scikit-learn's ``coefs_`` and ``intercepts_``."""
+    act = ACTIVATIONS[activation][1]
+    out = X
+    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+        out = safe_sparse_dot(out, W, dense_output=True) + b
+        if layer < len(coefs) - 1:
+            out = act(out)
+    return np.asarray(out)
+
+
+class _MLPEpochs:
+    def __init__(self, net, X, Y, sample_weight, batch_size, rng):
+        sizes = net.sizes
+        dtype = net.params.dtype
+        if sp.issparse(X):
+            dense = np.empty((0, X.shape[1]), dtype=dtype)
+            self.inputs = (dense, X.data, X.indices, X.indptr, True)
+        else:
+            empty = np.empty(0, dtype=dtype)
+            self.inputs = (X, empty, np.empty(0, np.int32), np.empty(0, np.int32), False)
+        self.net, self.batch_size = net, batch_size
+        # A stream of its own: the epochs' dropout seeds must not depend on
+        # how many draws shuffling took (sample weights == repetitions).
+        self.seeds = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
+        self.targets = (Y, sample_weight)
+        self.grad = np.empty_like(net.params)
+        self.A = np.empty(batch_size * int(sizes[:-1].sum()), dtype=dtype)
+        self.Z = np.empty(batch_size * int(sizes[1:].sum()), dtype=dtype)
+        self.D = np.empty(2 * batch_size * int(sizes[1:].max()), dtype=dtype)
+        self.keys = np.empty(batch_size, dtype=np.uint64)
+
+    def __call__(self, params, m, v, order, step, hyper):
+        net = self.net
+        seed = np.uint64(self.seeds.randint(np.iinfo(np.int64).max))
+        args = hyper.kernel_args()
+        return mlp_kernels.mlp_epoch(
+            *self.inputs, *self.targets, order, self.batch_size, params, m, v,
+            self.grad, net.sizes, net.offsets, self.A, self.Z, self.D, self.keys,
+            ACTIVATIONS[net.activation][0], float(1.0 - net.dropout), seed,
+            *args, step,
         )  # fmt: skip

@@ -37,7 +37,8 @@ class RegressorTarget(RegressorMixin):
             self._y_1d = np.ndim(y) == 1
             self.n_outputs_ = Y.shape[1]
             w = sample_weight / sample_weight.sum()
-            shift = w @ Y if self.fit_intercept else np.zeros(Y.shape[1])
+            centred = getattr(self, "fit_intercept", True)  # an MLP always has biases
+            shift = w @ Y if centred else np.zeros(Y.shape[1])
             scale = float(np.sqrt(np.mean(w @ (Y - shift) ** 2)))
             self._target_shift = shift
             self._target_scale = scale if np.isfinite(scale) and scale > 0 else 1.0
@@ -103,13 +104,31 @@ class ClassifierTarget(ClassifierMixin):
     _y_numeric = False
     _needs_classes = True
 
+    _supports_multilabel = False
+
     def _encode_target(self, y, sample_weight, first_call, classes=None):
         check_classification_targets(y)
-        if type_of_target(y) not in ("binary", "multiclass"):
+        kind = type_of_target(y)
+        multilabel = kind == "multilabel-indicator" and self._supports_multilabel
+        if kind not in ("binary", "multiclass") and not multilabel:
             raise ValueError(
                 f"{type(self).__name__} needs a 1-D target of class labels; got a "
-                f"{type_of_target(y)!r} target."
+                f"{kind!r} target."
             )
+        if first_call:
+            self._multilabel = multilabel
+        elif multilabel != self._multilabel:
+            raise ValueError("y switched between multilabel and single-label targets.")
+        if multilabel:
+            Y = np.asarray(y, dtype=np.float64)
+            if first_call:
+                self.classes_ = np.arange(Y.shape[1])
+            elif Y.shape[1] != self.classes_.size:
+                raise ValueError(
+                    f"y has {Y.shape[1]} labels; the model was fitted with "
+                    f"{self.classes_.size}."
+                )
+            return Y
         if first_call:
             labels = np.unique(y) if classes is None else np.unique(classes)
             if labels.size < 2:
@@ -129,12 +148,14 @@ class ClassifierTarget(ClassifierMixin):
         return index.astype(np.float64).reshape(-1, 1)
 
     def _loss(self):
+        if self._multilabel:
+            return CLASSIFICATION_LOSSES["multilabel"]
         binary = self.classes_.size == 2
         return CLASSIFICATION_LOSSES["binary" if binary else "multinomial"]
 
     @property
     def _n_outputs(self):
-        return 1 if self.classes_.size == 2 else self.classes_.size
+        return 1 if self.classes_.size == 2 and not self._multilabel else self.classes_.size
 
     def _scaled_problem(self, loss, a1, a2):
         return 0.0, a1, a2, 1.0
@@ -145,6 +166,8 @@ class ClassifierTarget(ClassifierMixin):
     def _class_weights(self, y, sample_weight, incremental):
         if self.class_weight is None:
             return sample_weight
+        if self._multilabel:
+            raise ValueError("class_weight is not supported for multilabel targets.")
         if incremental and self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' is not supported for partial_fit: the "
@@ -158,10 +181,13 @@ class ClassifierTarget(ClassifierMixin):
         return accuracy_score(y, self._labels(raw), sample_weight=sample_weight)
 
     def _stratify(self, y):
-        return y
+        return None if self._multilabel else y
 
     def _init_intercept(self, Y, sample_weight):
-        """Log-odds (binary) or log-priors (softmax) of the weighted classes."""
+        """Log-odds (binary, each label) or log-priors (softmax) of the classes."""
+        if self._multilabel:  # add-one smoothing, in units of weight
+            positive = sample_weight @ Y + 1.0
+            return np.log(positive / (sample_weight.sum() + 2.0 - positive))
         counts = np.bincount(Y[:, 0].astype(np.intp), weights=sample_weight,
                              minlength=self.classes_.size)  # fmt: skip
         prior = (counts + 1.0) / (counts.sum() + counts.size)  # add-one smoothing
@@ -170,6 +196,8 @@ class ClassifierTarget(ClassifierMixin):
         return np.log(prior) - np.log(prior).mean()
 
     def _labels(self, raw):
+        if self._multilabel:
+            return (raw > 0).astype(np.int64)
         if raw.shape[1] == 1:
             return self.classes_[(raw[:, 0] > 0).astype(np.intp)]
         return self.classes_[np.argmax(raw, axis=1)]
@@ -188,7 +216,7 @@ class ClassifierTarget(ClassifierMixin):
             For binary problems, positive values predict ``classes_[1]``.
         """
         raw = self._decision(X)
-        return raw.ravel() if raw.shape[1] == 1 else raw
+        return raw.ravel() if raw.shape[1] == 1 and not self._multilabel else raw
 
     def predict(self, X):
         """Predict class labels.
@@ -219,6 +247,8 @@ class ClassifierTarget(ClassifierMixin):
             Probabilities in the order of ``classes_``; rows sum to one.
         """
         raw = self._decision(X)
+        if self._multilabel:
+            return expit(raw)
         if raw.shape[1] == 1:
             p = expit(raw)
             return np.hstack([1.0 - p, p])
@@ -238,6 +268,8 @@ class ClassifierTarget(ClassifierMixin):
             Log-probabilities in the order of ``classes_``.
         """
         raw = self._decision(X)
+        if self._multilabel:
+            return log_expit(raw)
         if raw.shape[1] == 1:
             return np.hstack([log_expit(-raw), log_expit(raw)])
         return log_softmax(raw, axis=1)

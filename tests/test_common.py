@@ -2,16 +2,21 @@
 
 import itertools
 
-import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skbigmodel import LinearRegressor, LogisticClassifier
+from skbigmodel import (
+    LinearRegressor,
+    LogisticClassifier,
+    MLPClassifier,
+    MLPEstimator,
+    MLPRegressor,
+)
 
 SOLVERS = ["adam", "sgd", "rmsprop"]
 PENALTIES = ["l2", "l1", "elasticnet", None]
 
 
-def _estimators():
+def _linear():
     yield LinearRegressor()
     yield LogisticClassifier()
     for solver, penalty in itertools.product(SOLVERS, PENALTIES):
@@ -22,6 +27,31 @@ def _estimators():
     yield LinearRegressor(fit_intercept=False)
 
 
-@parametrize_with_checks(list(_estimators()))
+# Every solver x penalty, each with one of the activations. With inputs
+# around 100 (check_n_features_in) plain SGD with momentum is paired with
+# bounded activations, as a user would.
+MLP_GRID = {
+    "adam": {"l2": "relu", "l1": "gelu", "elasticnet": "silu", None: "logistic"},
+    "sgd": {"l2": "tanh", "l1": "tanh", "elasticnet": "tanh", None: "tanh"},
+    "rmsprop": {"l2": "relu", "l1": "leaky_relu", "elasticnet": "tanh", None: "relu"},
+}
+
+
+def _mlp():
+    yield MLPEstimator()
+    yield MLPEstimator(task="regression")
+    yield MLPClassifier()
+    yield MLPRegressor()
+    for solver, activations in MLP_GRID.items():
+        for penalty, activation in activations.items():
+            for Estimator in (MLPClassifier, MLPRegressor):
+                yield Estimator(hidden_layer_sizes=(16,), solver=solver,
+                                penalty=penalty, activation=activation)  # fmt: skip
+    yield MLPClassifier(hidden_layer_sizes=(8, 8), activation="identity")
+    yield MLPClassifier(dropout=0.2)
+    yield MLPRegressor(dropout=0.5, activation="gelu")
+
+
+@parametrize_with_checks([*_linear(), *_mlp()])
 def test_sklearn_api(estimator, check):
     check(estimator)

@@ -1,0 +1,258 @@
+"""Training kernel of multilayer perceptrons: one call runs one whole epoch.
+
+Layer l has weights W_l (sizes[l], sizes[l + 1]) row-major, then biases b_l
+(sizes[l + 1],); the layers follow each other in one flat parameter vector
+and ``offsets[l]`` is where W_l starts. ``sizes`` holds the widths
+(n_features, hidden..., n_outputs).
+
+A mini-batch goes forward and backward through BLAS products on
+C-contiguous blocks of three scratch vectors: ``A`` (the input rows and
+hidden activations), ``Z`` (pre-activations) and ``D`` (two delta blocks,
+used in turn). Bias, activation and dropout are fused in one sweep per
+layer. Dropout masks come from a hash of (seed, the sample's values, unit):
+they do not depend on how rows are batched or on the thread count, and a
+sample repeated twice is dropped exactly like the same sample with weight 2,
+so sample weights stay equivalent to repetitions.
+"""
+
+import math
+
+import numpy as np
+
+from .._numba import jit
+from .steps import PREFETCH_ROWS, loss_grad, prefetch_row, step_size, update_range
+
+# Activation codes; ``skbigmodel._mlp`` maps names to them.
+RELU, LEAKY_RELU, GELU, SILU, TANH, LOGISTIC, IDENTITY = range(7)
+LEAKY_SLOPE = 0.01
+INV_SQRT2 = 1.0 / math.sqrt(2.0)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+@jit(inline="always")
+def activate(kind, z):
+    """The activation of a pre-activation ``z``."""
+    if kind == RELU:
+        return z if z > 0.0 else 0.0
+    if kind == LEAKY_RELU:
+        return z if z > 0.0 else LEAKY_SLOPE * z
+    if kind == GELU:  # exact: z * Phi(z)
+        return 0.5 * z * (1.0 + math.erf(z * INV_SQRT2))
+    if kind == SILU:
+        return z / (1.0 + math.exp(-z)) if z >= 0.0 else z * math.exp(z) / (1.0 + math.exp(z))
+    if kind == TANH:
+        return math.tanh(z)
+    if kind == LOGISTIC:
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0.0 else math.exp(z) / (1.0 + math.exp(z))
+    return z
+
+
+@jit(inline="always")
+def activation_grad(kind, z):
+    """Derivative of the activation at ``z``."""
+    if kind == RELU:
+        return 1.0 if z > 0.0 else 0.0
+    if kind == LEAKY_RELU:
+        return 1.0 if z > 0.0 else LEAKY_SLOPE
+    if kind == GELU:
+        return 0.5 * (1.0 + math.erf(z * INV_SQRT2)) + z * INV_SQRT_2PI * math.exp(-0.5 * z * z)
+    if kind == SILU or kind == LOGISTIC:
+        s = 1.0 / (1.0 + math.exp(-z)) if z >= 0.0 else math.exp(z) / (1.0 + math.exp(z))
+        return s * (1.0 + z * (1.0 - s)) if kind == SILU else s * (1.0 - s)
+    if kind == TANH:
+        t = math.tanh(z)
+        return 1.0 - t * t
+    return 1.0
+
+
+@jit(inline="always")
+def mix_words(key, words):
+    """Fold 32-bit words into a 64-bit key (multiply-xorshift)."""
+    for word in words:
+        key = (key ^ np.uint64(word)) * np.uint64(0x100000001B3)
+        key = key ^ (key >> np.uint64(29))
+    return key
+
+
+@jit
+def sample_keys(X, data, indices, indptr, sparse, order, start, mb, keys):
+    """keys[r] = a hash of the values (and, CSR, positions) of sample order[start + r]."""
+    for r in range(mb):
+        i = order[start + r]
+        key = np.uint64(0xCBF29CE484222325)
+        if sparse:
+            lo, hi = indptr[i], indptr[i + 1]
+            key = mix_words(key, data[lo:hi].view(np.uint32))
+            key = mix_words(key, indices[lo:hi])
+        else:
+            key = mix_words(key, X[i].view(np.uint32))
+        keys[r] = key
+
+
+@jit(inline="always")
+def dropout_scale(seed, sample, unit, keep):
+    """0 for a dropped unit, 1 / keep for a kept one (inverted dropout).
+
+    A splitmix64 hash of (seed, sample key, unit): the same mask for a
+    sample whatever the batch it falls in.
+    """
+    x = np.uint64(seed) ^ (np.uint64(sample) * np.uint64(0x9E3779B97F4A7C15))
+    x = x ^ (np.uint64(unit) * np.uint64(0xC2B2AE3D27D4EB4F))
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    uniform = float(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return 1.0 / keep if uniform < keep else 0.0
+
+
+@jit
+def first_layer(X, data, indices, indptr, sparse, order, start, mb, W, out, inputs):
+    """out = X[order[start:start + mb]] @ W; dense rows are gathered into inputs."""
+    if sparse:
+        out[:] = 0.0
+        for r in range(mb):
+            i = order[start + r]
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                x = data[q]
+                for c in range(W.shape[1]):
+                    out[r, c] += x * W[j, c]
+        return
+    for r in range(min(PREFETCH_ROWS, mb)):
+        prefetch_row(X, order[start + r])
+    for r in range(mb):
+        if r + PREFETCH_ROWS < mb:
+            prefetch_row(X, order[start + r + PREFETCH_ROWS])
+        inputs[r] = X[order[start + r]]
+    np.dot(inputs, W, out)
+
+
+@jit
+def first_layer_grad(data, indices, indptr, sparse, order, start, mb, delta, inputs,
+                     grad_W):  # fmt: skip
+    """grad_W = X[order[start:start + mb]].T @ delta."""
+    if sparse:
+        grad_W[:] = 0.0
+        for r in range(mb):
+            i = order[start + r]
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                x = data[q]
+                for c in range(grad_W.shape[1]):
+                    grad_W[j, c] += x * delta[r, c]
+        return
+    np.dot(inputs.T, delta, grad_W)
+
+
+@jit
+def mlp_epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, params, m,
+              v, grad, sizes, offsets, A, Z, D, keys, activation, keep, seed, loss,
+              epsilon,
+              opt, lr, schedule, power_t, momentum, nesterov, beta_1, beta_2, eps,
+              a1, a2, weight_scale, step):  # fmt: skip
+    """One epoch of mini-batch training of an MLP.
+
+    X : (n_samples, n_features) C-contiguous float32/64, or (0, n_features)
+    when ``sparse`` and the CSR arrays data/indices/indptr hold the input.
+    Y : (n_samples, n_targets) float64. sw : (n_samples,) float64. order :
+    rows in visiting order (int64). params, grad : flat, X's dtype; m, v :
+    float64 moments. sizes, offsets : int64 layer widths and weight offsets.
+    A : batch_size * sum(sizes[:-1]), Z : batch_size * sum(sizes[1:]),
+    D : 2 * batch_size * max(sizes[1:]) scratch in X's dtype. keys :
+    (batch_size,) uint64 scratch. keep : 1 - dropout; seed : uint64 of this
+    epoch's masks. Returns (sum of weighted sample losses, the last step).
+    """
+    n_layers = sizes.shape[0] - 1
+    n = order.shape[0]
+    total = 0.0
+    widest = D.shape[0] // (2 * batch_size)
+    for start in range(0, n, batch_size):
+        mb = min(start + batch_size, n) - start
+        step += 1
+        if keep < 1.0:
+            sample_keys(X, data, indices, indptr, sparse, order, start, mb, keys)
+        # forward: A block l is the input of layer l, Z block l its output
+        a_at, z_at, unit_base = 0, 0, 0
+        for layer in range(n_layers):
+            n_in, n_out = sizes[layer], sizes[layer + 1]
+            w_at = offsets[layer]
+            W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
+            b = params[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
+            inputs = A[a_at : a_at + mb * n_in].reshape((mb, n_in))
+            out = Z[z_at : z_at + mb * n_out].reshape((mb, n_out))
+            if layer == 0:
+                first_layer(X, data, indices, indptr, sparse, order, start, mb, W, out,
+                            inputs)  # fmt: skip
+            else:
+                np.dot(inputs, W, out)
+            hidden = layer < n_layers - 1
+            act = out  # the output layer has no activation here
+            if hidden:
+                a_at += batch_size * n_in
+                act = A[a_at : a_at + mb * n_out].reshape((mb, n_out))
+            for r in range(mb):
+                for c in range(n_out):
+                    out[r, c] += b[c]
+                    if hidden:
+                        value = activate(activation, out[r, c])
+                        if keep < 1.0:
+                            value *= dropout_scale(seed, keys[r], unit_base + c, keep)
+                        act[r, c] = value
+            if hidden:
+                unit_base += n_out
+                z_at += batch_size * n_out
+        # output: weighted loss gradients into the first delta block
+        k = sizes[n_layers]
+        delta = D[: mb * k].reshape((mb, k))
+        for r in range(mb):
+            i = order[start + r]
+            total += sw[i] * loss_grad(loss, epsilon, out[r], Y[i], delta[r])
+            for c in range(k):
+                delta[r, c] *= sw[i]
+        # backward, layer by layer; deltas alternate between D's two blocks
+        turn = 0
+        for layer in range(n_layers - 1, -1, -1):
+            n_in, n_out = sizes[layer], sizes[layer + 1]
+            w_at = offsets[layer]
+            grad_W = grad[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
+            grad_b = grad[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
+            inputs = A[a_at : a_at + mb * n_in].reshape((mb, n_in))
+            if layer == 0:
+                first_layer_grad(data, indices, indptr, sparse, order, start, mb, delta,
+                                 inputs, grad_W)  # fmt: skip
+            else:
+                np.dot(inputs.T, delta, grad_W)
+            for c in range(n_out):
+                grad_b[c] = 0.0
+            for r in range(mb):
+                for c in range(n_out):
+                    grad_b[c] += delta[r, c]
+            if layer == 0:
+                break
+            W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
+            turn = 1 - turn
+            at = turn * batch_size * widest
+            previous = D[at : at + mb * n_in].reshape((mb, n_in))
+            np.dot(delta, W.T, previous)
+            z_at -= batch_size * n_in
+            unit_base -= n_in
+            pre = Z[z_at : z_at + mb * n_in].reshape((mb, n_in))
+            for r in range(mb):
+                for c in range(n_in):
+                    scale = activation_grad(activation, pre[r, c])
+                    if keep < 1.0:
+                        scale *= dropout_scale(seed, keys[r], unit_base + c, keep)
+                    previous[r, c] *= scale
+            delta = previous
+            a_at -= batch_size * sizes[layer - 1]
+        # one optimiser step over all layers; biases are not penalised
+        eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
+        grad_scale = weight_scale / mb
+        for layer in range(n_layers):
+            w_at = offsets[layer]
+            b_at = w_at + sizes[layer] * sizes[layer + 1]
+            update_range(params, grad, grad_scale, m, v, w_at, b_at, opt, eta, momentum,
+                         nesterov, beta_1, beta_2, eps, a1, a2)  # fmt: skip
+            update_range(params, grad, grad_scale, m, v, b_at, b_at + sizes[layer + 1],
+                         opt, eta, momentum, nesterov, beta_1, beta_2, eps, 0.0, 0.0)  # fmt: skip
+    return total, step
