@@ -1,5 +1,7 @@
 """Plain NumPy versions of the kernels, written for clarity, not speed."""
 
+import math
+
 import numpy as np
 
 from skbigmodel._kernels.steps import (
@@ -8,6 +10,7 @@ from skbigmodel._kernels.steps import (
     HUBER,
     INVSCALING,
     LOG_LOSS,
+    MULTILABEL,
     SGD,
     SQUARED_ERROR,
 )
@@ -28,6 +31,9 @@ def loss_grad(loss, epsilon, Z, Y):
         outside = np.abs(R) > epsilon
         values = np.where(outside, np.abs(R) - epsilon, 0.0)
         return values.sum(axis=1), np.where(outside, np.sign(R), 0.0)
+    if loss == MULTILABEL:
+        values = (np.logaddexp(0.0, Z) - Y * Z).sum(axis=1)
+        return values, 1.0 / (1.0 + np.exp(-Z)) - Y
     if loss == LOG_LOSS:
         t, y = Z[:, 0], Y[:, 0]
         values = np.logaddexp(0.0, t) - y * t
@@ -102,3 +108,28 @@ def dense_epoch(X, Y, sw, order, batch_size, params, m, v, loss, epsilon, opt, l
                 0.0, 0.0,
             )  # fmt: skip
     return total, step
+
+
+ACTIVATIONS = {
+    "relu": lambda z: np.maximum(z, 0.0),
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+    "gelu": lambda z: 0.5 * z * (1.0 + np.vectorize(math.erf)(z / np.sqrt(2.0))),
+    "silu": lambda z: z / (1.0 + np.exp(-z)),
+    "tanh": np.tanh,
+    "logistic": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "identity": lambda z: z,
+}
+
+
+def mlp_outputs(X, params, sizes, activation):
+    """Raw outputs of an MLP whose layers (W then b) follow each other in params."""
+    out, at = X, 0
+    for layer in range(len(sizes) - 1):
+        n_in, n_out = sizes[layer], sizes[layer + 1]
+        W = params[at : at + n_in * n_out].reshape(n_in, n_out)
+        b = params[at + n_in * n_out : at + n_in * n_out + n_out]
+        at += n_in * n_out + n_out
+        out = out @ W + b
+        if layer < len(sizes) - 2:
+            out = ACTIVATIONS[activation](out)
+    return out
