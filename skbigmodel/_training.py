@@ -91,60 +91,92 @@ def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs,
     to the units of the user's targets for ``loss_curve_``; ``tol`` applies
     to the standardised loss, so it does not depend on the targets' scale. Raises TrainingDiverged on a
     non-finite loss; the caller's model is untouched since ``net`` and
-    ``state`` are working copies.
+    ``state`` are working copies. Ctrl-C ends training early with a warning,
+    keeping the parameters of the last completed kernel call.
     """
     history = History()
-    best_loss, no_improvement = np.inf, 0
+    stopping = _Stopping(est, hyper)
+    try:
+        for epoch in range(max_epochs):
+            loss, score = _epoch(net, state, hyper, runner, train_rows, est, rng,
+                                 validate, history, epoch, loss_unit)  # fmt: skip
+            if check_convergence and stopping.done(loss, score, net, history):
+                break
+        else:
+            if check_convergence and max_epochs > 0:
+                warnings.warn(
+                    f"Stochastic optimizer: maximum iterations ({max_epochs}) reached "
+                    "and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                )
+    except KeyboardInterrupt:  # Ctrl-C: keep the last completed kernel call
+        if not np.isfinite(net.params).all():
+            raise
+        warnings.warn(
+            "Training interrupted by user: the model keeps the parameters of the "
+            "last completed epoch (or segment of an epoch).",
+            UserWarning,
+        )
+    if history.best_params is not None:
+        net.params[:] = history.best_params
+    return history
+
+
+def _epoch(net, state, hyper, runner, train_rows, est, rng, validate, history, epoch,
+           loss_unit):  # fmt: skip
+    """Run one epoch, check it, record it; return (standardised loss, score)."""
+    start = time.perf_counter()
+    order = rng.permutation(train_rows) if est.shuffle else train_rows
+    loss_sum, state.step = runner(net.params, state.m, state.v, order, state.step,
+                                  hyper)  # fmt: skip
     total_weight = train_rows.size / hyper.weight_scale
-    for epoch in range(max_epochs):
-        start = time.perf_counter()
-        order = rng.permutation(train_rows) if est.shuffle else train_rows
-        loss_sum, state.step = runner(net.params, state.m, state.v, order, state.step,
-                                      hyper)  # fmt: skip
-        # tol applies to the loss of the standardised problem: scale-free
-        loss = loss_sum / total_weight + penalty_value(net.penalized, hyper.a1, hyper.a2)
-        if not (np.isfinite(loss) and np.isfinite(net.params).all()):
-            raise TrainingDiverged(
-                f"Training diverged at epoch {epoch + 1}: the loss is {loss}. "
-                "Lower learning_rate_init or scale the features "
-                "(e.g. with StandardScaler); the model was left unchanged."
-            )
-        history.n_iter += 1
-        history.n_samples_seen += train_rows.size
-        history.loss_curve.append(float(loss * loss_unit))
-        score = None
-        if validate is not None:
-            score = validate(net.params)
-            history.validation_scores.append(score)
-        if est.verbose:
-            _print_epoch(epoch + 1, loss, score, time.perf_counter() - start)
-        if not check_convergence:
-            continue
+    # tol applies to the loss of the standardised problem: scale-free
+    loss = loss_sum / total_weight + penalty_value(net.penalized, hyper.a1, hyper.a2)
+    if not (np.isfinite(loss) and np.isfinite(net.params).all()):
+        raise TrainingDiverged(
+            f"Training diverged at epoch {epoch + 1}: the loss is {loss}. "
+            "Lower learning_rate_init or scale the features "
+            "(e.g. with StandardScaler); the model was left unchanged."
+        )
+    history.n_iter += 1
+    history.n_samples_seen += train_rows.size
+    history.loss_curve.append(float(loss * loss_unit))
+    score = None
+    if validate is not None:
+        score = validate(net.params)
+        history.validation_scores.append(score)
+    if est.verbose:
+        _print_epoch(epoch + 1, loss, score, time.perf_counter() - start)
+    return loss, score
+
+
+class _Stopping:
+    """scikit-learn's MLP rule: stop after n_iter_no_change epochs without
+    improving the loss (or the validation score) by tol; "adaptive" first
+    divides the learning rate by 5, down to 1e-6."""
+
+    def __init__(self, est, hyper):
+        self.est, self.hyper = est, hyper
+        self.best_loss, self.no_improvement = np.inf, 0
+
+    def done(self, loss, score, net, history):
+        est = self.est
         if score is not None:
             improved = score > history.best_validation_score + est.tol
             if score > history.best_validation_score:
                 history.best_validation_score = score
                 history.best_params = net.params.copy()
         else:
-            improved = loss < best_loss - est.tol
-            best_loss = min(best_loss, loss)
-        no_improvement = 0 if improved else no_improvement + 1
-        if no_improvement > est.n_iter_no_change:  # as scikit-learn's MLP
-            if est.learning_rate == "adaptive" and hyper.lr / 5 > ADAPTIVE_MIN_LR:
-                hyper.lr /= 5.0
-                no_improvement = 0
-                continue
-            break
-    else:
-        if check_convergence and max_epochs > 0:
-            warnings.warn(
-                f"Stochastic optimizer: maximum iterations ({max_epochs}) reached "
-                "and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
-    if history.best_params is not None:
-        net.params[:] = history.best_params
-    return history
+            improved = loss < self.best_loss - est.tol
+            self.best_loss = min(self.best_loss, loss)
+        self.no_improvement = 0 if improved else self.no_improvement + 1
+        if self.no_improvement <= est.n_iter_no_change:
+            return False
+        if est.learning_rate == "adaptive" and self.hyper.lr / 5 > ADAPTIVE_MIN_LR:
+            self.hyper.lr /= 5.0
+            self.no_improvement = 0
+            return False
+        return True
 
 
 def _print_epoch(epoch, loss, score, seconds):
