@@ -128,7 +128,7 @@ class BaseStochasticEstimator(BaseEstimator):
             state = OptimizerState.zeros(net.params.size)
         hyper, loss_unit = self._hyper(train_rows.size / weight)
         batch_size = self._batch_size(train_rows.size)
-        runner = net.epoch_runner(X, Y, sw, batch_size, rng)
+        runner = net.epoch_runner(X, Y, sw, batch_size, rng, self.n_jobs)
         with numba_threads(self.n_jobs):
             history = train(
                 net, state, hyper, runner, train_rows, est=self, rng=rng,

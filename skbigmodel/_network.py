@@ -13,10 +13,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import erf, expit
 from sklearn.utils.extmath import safe_sparse_dot
+from threadpoolctl import ThreadpoolController
 
 from ._kernels import mlp as mlp_kernels
 from ._kernels.linear import csr_epoch, dense_epoch
-from ._numba import ThreadChooser
+from ._numba import ThreadChooser, resolve_n_jobs
 
 __all__ = ["LinearNetwork", "MLPNetwork"]
 
@@ -71,11 +72,27 @@ class LinearNetwork:
         out += self.intercept
         return np.asarray(out)
 
-    def epoch_runner(self, X, Y, sample_weight, batch_size, rng=None):
+    def epoch_runner(self, X, Y, sample_weight, batch_size, rng=None, n_jobs=None):
         """A callable running one epoch on rows ``order`` of X (see ``_training``)."""
         if sp.issparse(X):
             return _CSREpochs(self, X, Y, sample_weight, batch_size)
         return _DenseEpochs(self, X, Y, sample_weight, batch_size)
+
+
+def run_in_segments(run, params, m, v, order, step, hyper, batch_size, chooser,
+                    set_threads):  # fmt: skip
+    """Run an epoch as segments of batches, each on the thread count that
+    ``chooser`` plans (see ``ThreadChooser``); results do not depend on it."""
+    total, start = 0.0, 0
+    while start < order.size:
+        threads, batches = chooser.plan()
+        stop = start + batches * batch_size
+        set_threads(threads)
+        began = time.perf_counter()
+        loss, step = run(params, m, v, order[start:stop], step, hyper)
+        chooser.record(threads, batches, time.perf_counter() - began)
+        total, start = total + loss, stop
+    return total, step
 
 
 class _DenseEpochs:
@@ -101,19 +118,13 @@ class _DenseEpochs:
             return self._run(params, m, v, order, step, hyper)
         if self.chooser is None:
             self.chooser = ThreadChooser(numba.get_num_threads())
-        total, start, threads_before = 0.0, 0, numba.get_num_threads()
+        threads_before = numba.get_num_threads()
         try:
-            while start < order.size:
-                threads, batches = self.chooser.plan()
-                stop = start + batches * self.batch_size
-                numba.set_num_threads(threads)
-                began = time.perf_counter()
-                loss, step = self._run(params, m, v, order[start:stop], step, hyper)
-                self.chooser.record(threads, batches, time.perf_counter() - began)
-                total, start = total + loss, stop
+            return run_in_segments(self._run, params, m, v, order, step, hyper,
+                                   self.batch_size, self.chooser,
+                                   numba.set_num_threads)  # fmt: skip
         finally:
             numba.set_num_threads(threads_before)
-        return total, step
 
     def _run(self, params, m, v, order, step, hyper):
         return dense_epoch(
@@ -213,8 +224,8 @@ class MLPNetwork:
         """Raw outputs of the network (no dropout), shape (n_samples, n_outputs)."""
         return forward(X, self.coefs, self.intercepts, self.activation)
 
-    def epoch_runner(self, X, Y, sample_weight, batch_size, rng=None):
-        return _MLPEpochs(self, X, Y, sample_weight, batch_size, rng)
+    def epoch_runner(self, X, Y, sample_weight, batch_size, rng=None, n_jobs=None):
+        return _MLPEpochs(self, X, Y, sample_weight, batch_size, rng, n_jobs)
 
 
 def forward(X, coefs, intercepts, activation):
@@ -229,7 +240,7 @@ def forward(X, coefs, intercepts, activation):
 
 
 class _MLPEpochs:
-    def __init__(self, net, X, Y, sample_weight, batch_size, rng):
+    def __init__(self, net, X, Y, sample_weight, batch_size, rng, n_jobs):
         sizes = net.sizes
         dtype = net.params.dtype
         if sp.issparse(X):
@@ -248,14 +259,40 @@ class _MLPEpochs:
         self.Z = np.empty(batch_size * int(sizes[1:].sum()), dtype=dtype)
         self.D = np.empty(2 * batch_size * int(sizes[1:].max()), dtype=dtype)
         self.keys = np.empty(batch_size, dtype=np.uint64)
+        self.n_jobs = n_jobs
+        self.chooser = None  # created on the first epoch, kept across epochs
 
     def __call__(self, params, m, v, order, step, hyper):
+        """One epoch; the BLAS thread count follows measured speed.
+
+        BLAS threads wait for each other at every product: with a core
+        taken by another process, a mini-batch of small products ran up to
+        30x slower on two threads than on one. The epoch's dropout seed is
+        drawn once, so segments change no bit of the result.
+        """
+        self.seed = np.uint64(self.seeds.randint(np.iinfo(np.int64).max))
+        if self.chooser is None:
+            self.blas = ThreadpoolController().select(user_api="blas")
+            self.chooser = ThreadChooser(resolve_n_jobs(self.n_jobs))
+        limits = []
+
+        def set_threads(threads):
+            if limits:
+                limits.pop().restore_original_limits()
+            limits.append(self.blas.limit(limits=threads))
+
+        try:
+            return run_in_segments(self._run, params, m, v, order, step, hyper,
+                                   self.batch_size, self.chooser, set_threads)  # fmt: skip
+        finally:
+            if limits:
+                limits.pop().restore_original_limits()
+
+    def _run(self, params, m, v, order, step, hyper):
         net = self.net
-        seed = np.uint64(self.seeds.randint(np.iinfo(np.int64).max))
-        args = hyper.kernel_args()
         return mlp_kernels.mlp_epoch(
             *self.inputs, *self.targets, order, self.batch_size, params, m, v,
             self.grad, net.sizes, net.offsets, self.A, self.Z, self.D, self.keys,
-            ACTIVATIONS[net.activation][0], float(1.0 - net.dropout), seed,
-            *args, step,
+            ACTIVATIONS[net.activation][0], float(1.0 - net.dropout), self.seed,
+            *hyper.kernel_args(), step,
         )  # fmt: skip
