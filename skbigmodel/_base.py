@@ -1,5 +1,6 @@
 """fit / partial_fit / predict and the shared hyperparameters, written once."""
 
+from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -129,7 +130,11 @@ class BaseStochasticEstimator(BaseEstimator):
         hyper, loss_unit = self._hyper(train_rows.size / weight)
         batch_size = self._batch_size(train_rows.size)
         runner = net.epoch_runner(X, Y, sw, batch_size, rng, self.n_jobs)
-        with numba_threads(self.n_jobs):
+        # Only kernels with parallel regions need Numba's threading layer; an
+        # MLP (BLAS threads only) leaves it unstarted, since a started GNU
+        # OpenMP layer halves the speed of PyTorch in the same process.
+        threads = numba_threads(self.n_jobs) if net.numba_parallel else nullcontext()
+        with threads:
             history = train(
                 net, state, hyper, runner, train_rows, est=self, rng=rng,
                 max_epochs=1 if incremental else self.max_iter,

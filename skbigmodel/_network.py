@@ -36,6 +36,8 @@ MIN_CHUNK_ROWS = {True: 32, False: 128}
 class LinearNetwork:
     """Flat parameters of a linear model and the kernels that train them."""
 
+    numba_parallel = True  # the dense epoch kernel has parallel regions
+
     def __init__(self, n_features, n_outputs, dtype, params=None):
         self.n_features = n_features
         self.n_outputs = n_outputs
@@ -175,6 +177,8 @@ class MLPNetwork:
     Layer l holds weights (sizes[l], sizes[l + 1]) then biases; the last
     layer's outputs are raw scores (the loss applies the output link).
     """
+
+    numba_parallel = False  # its threads are BLAS threads
 
     def __init__(self, sizes, dtype, activation, dropout, params=None):
         self.sizes = np.asarray(sizes, dtype=np.int64)

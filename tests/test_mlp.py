@@ -172,3 +172,26 @@ def test_diabetes_r2_at_least_scikit_learns():
                                         random_state=seed))  # fmt: skip
             scores.append(model.fit(X_train, y_train).score(X_test, y_test))
     assert np.mean(ours) >= np.mean(theirs) - 0.01
+
+
+def test_mlp_fit_leaves_numba_threading_layer_unstarted():
+    """A started GNU OpenMP layer slows PyTorch in the same process 2x; the
+    MLP only needs BLAS threads, so its fit must not start Numba's layer."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numba, numpy as np\n"
+        "from skbigmodel import MLPClassifier\n"
+        "X = np.random.default_rng(0).standard_normal((300, 5))\n"
+        "MLPClassifier((8,), max_iter=3).fit(X, X[:, 0] > 0).predict(X)\n"
+        "try:\n"
+        "    numba.threading_layer()\n"
+        "    print('started')\n"
+        "except ValueError:\n"
+        "    print('unstarted')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "unstarted"

@@ -27,6 +27,8 @@ RELU, LEAKY_RELU, GELU, SILU, TANH, LOGISTIC, IDENTITY = range(7)
 LEAKY_SLOPE = 0.01
 INV_SQRT2 = 1.0 / math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# Fast math for elementwise loops, without "nnan"/"ninf": a NaN stays a NaN.
+ELEMENTWISE_MATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
 @jit(inline="always")
@@ -63,6 +65,60 @@ def activation_grad(kind, z):
         t = math.tanh(z)
         return 1.0 - t * t
     return 1.0
+
+
+@jit(fastmath=ELEMENTWISE_MATH)
+def activate_block(kind, pre, out):
+    """out = activation(pre), elementwise over (rows, units) blocks.
+
+    One loop per activation, so that each vectorises (the branch on the
+    kind is taken once per block, not per element).
+    """
+    rows, units = pre.shape
+    if kind == RELU:
+        for r in range(rows):
+            for c in range(units):
+                out[r, c] = max(pre[r, c], 0.0)
+    elif kind == TANH:
+        for r in range(rows):
+            for c in range(units):
+                out[r, c] = math.tanh(pre[r, c])
+    elif kind == IDENTITY:
+        for r in range(rows):
+            for c in range(units):
+                out[r, c] = pre[r, c]
+    else:
+        for r in range(rows):
+            for c in range(units):
+                out[r, c] = activate(kind, pre[r, c])
+
+
+@jit(fastmath=ELEMENTWISE_MATH)
+def activation_grad_block(kind, pre, delta):
+    """delta *= activation'(pre), elementwise (see ``activate_block``)."""
+    rows, units = pre.shape
+    if kind == RELU:
+        for r in range(rows):
+            for c in range(units):
+                delta[r, c] = delta[r, c] if pre[r, c] > 0.0 else 0.0
+    elif kind == TANH:
+        for r in range(rows):
+            for c in range(units):
+                t = math.tanh(pre[r, c])
+                delta[r, c] *= 1.0 - t * t
+    elif kind != IDENTITY:
+        for r in range(rows):
+            for c in range(units):
+                delta[r, c] *= activation_grad(kind, pre[r, c])
+
+
+@jit
+def dropout_block(seed, keys, unit_base, keep, block):
+    """Inverted dropout on a (rows, units) block, in place."""
+    rows, units = block.shape
+    for r in range(rows):
+        for c in range(units):
+            block[r, c] *= dropout_scale(seed, keys[r], unit_base + c, keep)
 
 
 @jit(inline="always")
@@ -185,20 +241,15 @@ def mlp_epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, params
                             inputs)  # fmt: skip
             else:
                 np.dot(inputs, W, out)
-            hidden = layer < n_layers - 1
-            act = out  # the output layer has no activation here
-            if hidden:
-                a_at += batch_size * n_in
-                act = A[a_at : a_at + mb * n_out].reshape((mb, n_out))
             for r in range(mb):
                 for c in range(n_out):
                     out[r, c] += b[c]
-                    if hidden:
-                        value = activate(activation, out[r, c])
-                        if keep < 1.0:
-                            value *= dropout_scale(seed, keys[r], unit_base + c, keep)
-                        act[r, c] = value
-            if hidden:
+            if layer < n_layers - 1:  # hidden: activation, then dropout
+                a_at += batch_size * n_in
+                act = A[a_at : a_at + mb * n_out].reshape((mb, n_out))
+                activate_block(activation, out, act)
+                if keep < 1.0:
+                    dropout_block(seed, keys, unit_base, keep, act)
                 unit_base += n_out
                 z_at += batch_size * n_out
         # output: weighted loss gradients into the first delta block
@@ -237,12 +288,9 @@ def mlp_epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, params
             z_at -= batch_size * n_in
             unit_base -= n_in
             pre = Z[z_at : z_at + mb * n_in].reshape((mb, n_in))
-            for r in range(mb):
-                for c in range(n_in):
-                    scale = activation_grad(activation, pre[r, c])
-                    if keep < 1.0:
-                        scale *= dropout_scale(seed, keys[r], unit_base + c, keep)
-                    previous[r, c] *= scale
+            activation_grad_block(activation, pre, previous)
+            if keep < 1.0:
+                dropout_block(seed, keys, unit_base, keep, previous)
             delta = previous
             a_at -= batch_size * sizes[layer - 1]
         # one optimiser step over all layers; biases are not penalised
