@@ -536,7 +536,7 @@ def report(args, header, rows, rates, memory, neighbour, torch_note):
         "against NumPy's rate for the row's dtype and thread count (all cores for "
         "ours, whose BLAS products may use up to that many threads with n_jobs=None, "
         "and for scikit-learn's, which uses the BLAS default).",
-        *([f"", f"PyTorch rows skipped: {torch_note}"] if torch_note else []),
+        *(["", f"PyTorch rows skipped: {torch_note}"] if torch_note else []),
         "", f"## Peak memory ({MEMORY_EPOCHS}-epoch fit, in this process)", "",
         *memory_table(memory),
         "", "## Neighbour effect (fresh processes)", "",

@@ -7,13 +7,18 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._numba import numba_threads
 from ._optimizers import OPTIMIZERS, SCHEDULES, optimizer_scalars
 from ._penalties import PENALTIES, penalty_strengths
-from ._sklearn_compat import _check_sample_weight, _fit_context, validate_data
+from ._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+    validate_data,
+)
 from ._training import Hyper, OptimizerState, train
 
 __all__ = ["BaseStochasticEstimator"]

@@ -4,14 +4,13 @@ from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseStochasticEstimator
 from ._losses import REGRESSION_LOSSES
 from ._network import LinearNetwork
-from ._sklearn_compat import _fit_context
+from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._targets import ClassifierTarget, RegressorTarget
 
 __all__ = ["LinearRegressor", "LogisticClassifier"]

@@ -5,14 +5,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import ClassifierTags, RegressorTags
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseStochasticEstimator
 from ._losses import REGRESSION_LOSSES
 from ._network import ACTIVATIONS, MLPNetwork, forward
-from ._sklearn_compat import _fit_context
+from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._targets import ClassifierTarget, RegressorTarget
 
 __all__ = ["MLPClassifier", "MLPEstimator", "MLPRegressor"]

@@ -2,8 +2,9 @@
 
 A linear model is a network with no hidden layer: ``LinearNetwork`` holds
 the weights (n_features, n_outputs), as an MLP layer does, followed by the
-intercepts (n_outputs,), and knows which epoch kernel trains it on dense or
-CSR data.
+intercepts (n_outputs,). ``MLPNetwork`` holds its layers one after another.
+Each knows the epoch kernel that trains it (``epoch_runner``) and computes
+its raw outputs with NumPy (``decision``).
 """
 
 import time

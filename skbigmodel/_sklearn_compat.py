@@ -4,7 +4,13 @@ If a future scikit-learn moves one of them, this is the only file to change.
 """
 
 from sklearn.base import _fit_context
-from sklearn.linear_model._base import SparseCoefMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-__all__ = ["SparseCoefMixin", "_check_sample_weight", "_fit_context", "validate_data"]
+__all__ = [
+    "Interval",
+    "StrOptions",
+    "_check_sample_weight",
+    "_fit_context",
+    "validate_data",
+]

@@ -89,8 +89,8 @@ def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs,
     validate(params) -> score, or None when there is no validation set.
     loss_unit converts the kernels' loss (on standardised targets) back
     to the units of the user's targets for ``loss_curve_``; ``tol`` applies
-    to the standardised loss, so it does not depend on the targets' scale. Raises TrainingDiverged on a
-    non-finite loss; the caller's model is untouched since ``net`` and
+    to the standardised loss, so it does not depend on the targets' scale.
+    Raises TrainingDiverged on a non-finite loss; the caller's model is untouched since ``net`` and
     ``state`` are working copies. Ctrl-C ends training early with a warning,
     keeping the parameters of the last completed kernel call.
     """

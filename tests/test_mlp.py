@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from sklearn.base import is_classifier, is_regressor
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.model_selection import GridSearchCV, train_test_split
