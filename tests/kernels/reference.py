@@ -133,3 +133,14 @@ def mlp_outputs(X, params, sizes, activation):
         if layer < len(sizes) - 2:
             out = ACTIVATIONS[activation](out)
     return out
+
+
+def finite_difference_gradient(objective, params, h=1e-6):
+    """Central differences of ``objective`` at ``params``, one coordinate at a time."""
+    gradient = np.empty_like(params)
+    for q in range(params.size):
+        up, down = params.copy(), params.copy()
+        up[q] += h
+        down[q] -= h
+        gradient[q] = (objective(up) - objective(down)) / (2 * h)
+    return gradient

@@ -190,12 +190,7 @@ def test_step_follows_the_objective_gradient(loss, penalty):
         weights = params[: p * k]
         return sw @ values / sw.sum() + 0.5 * a2 * weights @ weights
 
-    fd = np.empty_like(params0)
-    for q in range(params0.size):
-        up, down = params0.copy(), params0.copy()
-        up[q] += 1e-6
-        down[q] -= 1e-6
-        fd[q] = (smooth_objective(up) - smooth_objective(down)) / 2e-6
+    fd = reference.finite_difference_gradient(smooth_objective, params0)
     expected = params0 - eta * fd
     expected[: p * k] = reference.soft_threshold(expected[: p * k], eta * a1)
     params, _, _ = run_epoch(X, Y, sw, k, hyper, np.arange(len(X)), len(X), params0)
