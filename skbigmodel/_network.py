@@ -7,6 +7,7 @@ Each knows the epoch kernel that trains it (``epoch_runner``) and computes
 its raw outputs with NumPy (``decision``).
 """
 
+import functools
 import time
 
 import numba
@@ -244,6 +245,18 @@ def forward(X, coefs, intercepts, activation):
     return np.asarray(out)
 
 
+@functools.cache
+def _blas_controller():
+    """threadpoolctl's handle on the loaded BLAS libraries, found once.
+
+    Scanning the process's libraries costs milliseconds; done per fit it
+    would weigh on every small fit of a grid search. The first MLP epoch
+    runs after NumPy's and SciPy's BLAS are loaded (Numba's products use
+    SciPy's).
+    """
+    return ThreadpoolController().select(user_api="blas")
+
+
 class _MLPEpochs:
     def __init__(self, net, X, Y, sample_weight, batch_size, rng, n_jobs):
         sizes = net.sizes
@@ -277,7 +290,7 @@ class _MLPEpochs:
         """
         self.seed = np.uint64(self.seeds.randint(np.iinfo(np.int64).max))
         if self.chooser is None:
-            self.blas = ThreadpoolController().select(user_api="blas")
+            self.blas = _blas_controller()
             self.chooser = ThreadChooser(resolve_n_jobs(self.n_jobs))
         limits = []
 
