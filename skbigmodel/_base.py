@@ -5,10 +5,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.callback import CallbackSupportMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._monitor import Monitor
 from ._numba import numba_threads
 from ._optimizers import OPTIMIZERS, SCHEDULES, optimizer_scalars
 from ._penalties import PENALTIES, penalty_strengths
@@ -24,11 +26,13 @@ from ._training import Hyper, OptimizerState, train
 __all__ = ["BaseStochasticEstimator"]
 
 
-class BaseStochasticEstimator(BaseEstimator):
+class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
     """Estimators trained by mini-batch stochastic optimisation.
 
     Subclasses add a target mixin (``_targets``) and a network
-    (``_new_network``, ``_set_fitted``, ``_decision``).
+    (``_new_network``, ``_set_fitted``, ``_decision``). scikit-learn's
+    callbacks (``set_callbacks``) see a fit as one task of one subtask per
+    epoch; a ``partial_fit`` call is a task of one epoch.
     """
 
     _parameter_constraints = {
@@ -100,6 +104,10 @@ class BaseStochasticEstimator(BaseEstimator):
 
     def _fit_atomic(self, X, y, sample_weight, validation, **kwargs):
         """Run ``_fit``; on any exception restore every attribute as it was."""
+        # Opened before the snapshot so that a failed fit still tears the
+        # callbacks down (scikit-learn's _fit_context does, on the way out).
+        epochs = 1 if kwargs["incremental"] else self.max_iter
+        self._init_callback_context(max_subtasks=epochs)
         saved = dict(self.__dict__)
         try:
             return self._fit(X, y, sample_weight, validation, **kwargs)
@@ -133,6 +141,9 @@ class BaseStochasticEstimator(BaseEstimator):
         else:  # warm_start restarts the optimiser, as scikit-learn's MLP does
             state = OptimizerState.zeros(net.params.size)
         hyper, loss_unit = self._hyper(train_rows.size / weight)
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        monitor = Monitor(self, X, y, metadata, loss_unit)
+        monitor.fit_begin()
         batch_size = self._batch_size(train_rows.size)
         runner = net.epoch_runner(X, Y, sw, batch_size, rng, self.n_jobs)
         # Only kernels with parallel regions need Numba's threading layer; an
@@ -142,13 +153,14 @@ class BaseStochasticEstimator(BaseEstimator):
         with threads:
             history = train(
                 net, state, hyper, runner, train_rows, est=self, rng=rng,
-                max_epochs=1 if incremental else self.max_iter,
+                max_epochs=1 if incremental else self.max_iter, monitor=monitor,
                 validate=validate, loss_unit=loss_unit,
                 check_convergence=not incremental,
             )  # fmt: skip
         self._network, self._opt_state = net, state
         self._record(history, reuse, validate is not None)
         self._set_fitted(net)
+        monitor.fit_end()
         return self
 
     def _validate_training_data(self, X, y, reset):
@@ -231,4 +243,14 @@ class BaseStochasticEstimator(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])  # fmt: skip
-        return self._raw_outputs(X)
+        # Features far larger than those of training overflow the products
+        # (sooner in float32): a clear error, never an inf or NaN output.
+        with np.errstate(over="ignore", invalid="ignore"):
+            raw = self._raw_outputs(X)
+        if not np.isfinite(raw).all():
+            raise ValueError(
+                f"The model's outputs overflow {raw.dtype} on this X: its values "
+                "are too large for the fitted parameters. Scale the features "
+                "(e.g. with StandardScaler) as for training."
+            )
+        return raw

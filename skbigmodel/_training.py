@@ -2,11 +2,10 @@
 
 It runs epochs through a network's epoch kernel and, between kernel calls,
 does what needs Python: shuffling, the loss curve, tolerance and early
-stopping, the adaptive learning rate, divergence checks and ``verbose``.
+stopping, the adaptive learning rate and divergence checks; after each epoch
+it tells a ``Monitor`` (``verbose`` and scikit-learn callbacks).
 """
 
-import sys
-import time
 import warnings
 from dataclasses import dataclass, field
 
@@ -80,13 +79,15 @@ class History:
     best_params: np.ndarray = None
 
 
-def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs,
+def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs, monitor,
           validate=None, loss_unit=1.0, check_convergence=True):
     """Train ``net`` in place for up to ``max_epochs`` epochs.
 
     runner(params, m, v, order, step, hyper) runs one epoch over the rows
     ``order`` and returns (sum of weighted losses, last step).
     validate(params) -> score, or None when there is no validation set.
+    monitor.epoch_begin() and monitor.epoch_end(...) -> stop surround every
+    epoch (verbose output, scikit-learn callbacks, which may ask to stop).
     loss_unit converts the kernels' loss (on standardised targets) back
     to the units of the user's targets for ``loss_curve_``; ``tol`` applies
     to the standardised loss, so it does not depend on the targets' scale.
@@ -98,8 +99,11 @@ def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs,
     stopping = _Stopping(est, hyper)
     try:
         for epoch in range(max_epochs):
+            monitor.epoch_begin()
             loss, score = _epoch(net, state, hyper, runner, train_rows, est, rng,
                                  validate, history, epoch, loss_unit)  # fmt: skip
+            if monitor.epoch_end(epoch + 1, loss, score, net):
+                break  # a callback asked to stop
             if check_convergence and stopping.done(loss, score, net, history):
                 break
         else:
@@ -125,7 +129,6 @@ def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs,
 def _epoch(net, state, hyper, runner, train_rows, est, rng, validate, history, epoch,
            loss_unit):  # fmt: skip
     """Run one epoch, check it, record it; return (standardised loss, score)."""
-    start = time.perf_counter()
     order = rng.permutation(train_rows) if est.shuffle else train_rows
     loss_sum, state.step = runner(net.params, state.m, state.v, order, state.step,
                                   hyper)  # fmt: skip
@@ -145,8 +148,6 @@ def _epoch(net, state, hyper, runner, train_rows, est, rng, validate, history, e
     if validate is not None:
         score = validate(net.params)
         history.validation_scores.append(score)
-    if est.verbose:
-        _print_epoch(epoch + 1, loss, score, time.perf_counter() - start)
     return loss, score
 
 
@@ -178,9 +179,3 @@ class _Stopping:
             return False
         return True
 
-
-def _print_epoch(epoch, loss, score, seconds):
-    line = f"Epoch {epoch}, loss = {loss:.8f}"
-    if score is not None:
-        line += f", validation score = {score:.6f}"
-    print(f"{line}, {seconds:.3f} s", file=sys.stderr)

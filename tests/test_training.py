@@ -1,4 +1,4 @@
-"""The training loop: convergence, schedules, stopping rules, threads, verbose."""
+"""The training loop: convergence, schedules, stopping rules, threads."""
 
 import numba
 import numpy as np
@@ -81,15 +81,6 @@ def test_max_iter_warns(regression_data):
     X, y = regression_data
     with pytest.warns(ConvergenceWarning, match="maximum iterations"):
         LinearRegressor(max_iter=2, random_state=0).fit(X, y)
-
-
-def test_verbose_prints_one_line_per_epoch(binary_data, capsys):
-    X, y = binary_data
-    LogisticClassifier(max_iter=3, verbose=1, early_stopping=True, tol=0,
-                       random_state=0).fit(X, y)  # fmt: skip
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 3
-    assert lines[0].startswith("Epoch 1, loss = ") and "validation score" in lines[0]
 
 
 def test_n_jobs_sets_and_restores_the_thread_count(binary_data):
