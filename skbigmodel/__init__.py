@@ -1,4 +1,18 @@
-"""skbigmodel: scikit-learn estimators trained by stochastic optimisation on Numba kernels."""
+"""skbigmodel: scikit-learn estimators trained by stochastic optimisation on Numba kernels.
+
+Linear models and multilayer perceptrons trained by mini-batch SGD with
+momentum, Adam or RMSprop, with L1, L2 and elastic-net penalties:
+
+- :class:`LinearRegressor` and :class:`LogisticClassifier` replace
+  scikit-learn's ``SGDRegressor`` and ``SGDClassifier(loss="log_loss")``;
+- :class:`MLPClassifier`, :class:`MLPRegressor` and :class:`MLPEstimator`
+  replace ``MLPClassifier`` and ``MLPRegressor``.
+
+The integrations live in submodules, each importing its optional
+dependency only when used: ``skbigmodel.onnx`` (export to ONNX),
+``skbigmodel.io`` (skops persistence) and ``skbigmodel.plotting``
+(training curves).
+"""
 
 from ._linear import LinearRegressor, LogisticClassifier
 from ._mlp import MLPClassifier, MLPEstimator, MLPRegressor

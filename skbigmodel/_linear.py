@@ -73,7 +73,7 @@ _SHARED_PARAMETERS = """
 _SHARED_ATTRIBUTES = """
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X was a DataFrame with string columns.
     n_iter_ : int
         Number of epochs run.

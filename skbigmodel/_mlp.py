@@ -32,17 +32,9 @@ def _by_task(name):
     return method
 
 
-class MLPEstimator(BaseStochasticEstimator):
-    """Multilayer perceptron for classification or regression, on Numba kernels.
-
-    One estimator for both tasks: ``task`` decides the loss, the output link,
-    ``score`` and the scikit-learn tags (so ``GridSearchCV`` stratifies a
-    classifier's folds). Beyond scikit-learn's MLPs it has dropout,
-    ``class_weight``, more activations, L1 and elastic-net penalties with
-    exact zeros, and RMSprop.
-
-    Parameters
-    ----------
+# The parameters and attributes are shared by the three public classes; each
+# class docstring is assembled from these pieces.
+_NETWORK_PARAMETERS = """
     hidden_layer_sizes : tuple of int, default=(100,)
         Widths of the hidden layers.
     activation : {"relu", "leaky_relu", "gelu", "silu", "tanh", "logistic", \
@@ -50,24 +42,33 @@ class MLPEstimator(BaseStochasticEstimator):
         Activation of the hidden layers.
     dropout : float in [0, 1), default=0.0
         Share of hidden units dropped at each training step (inverted
-        dropout: nothing is dropped or rescaled at prediction time).
+        dropout: nothing is dropped or rescaled at prediction time). The
+        masks hash each sample's values, so they do not depend on batching
+        or on the number of threads."""
+
+_TASK_PARAMETER = """
     task : {"classification", "regression"}, default="classification"
         Binary, multiclass (softmax) or multilabel (one sigmoid per label)
         classification; or single- or multi-output regression (squared
-        error on internally standardised targets).
+        error on internally standardised targets)."""
+
+_TRAINING_PARAMETERS = """
     penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
         Penalty on the weights (biases are not penalised); L1 and
         elastic-net by proximal steps, which give exact zeros.
     alpha : float, default=1e-4
-        Strength of the penalty.
+        Strength of the penalty: the objective is the weighted mean loss plus
+        ``alpha * (l1_ratio * |w|_1 + (1 - l1_ratio) / 2 * |w|_2^2)``.
     l1_ratio : float, default=0.15
         Share of L1 in the elastic-net penalty.
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
-        The optimiser.
+        The optimiser. "sgd" uses ``momentum`` and ``nesterovs_momentum``.
     learning_rate_init : float, default=0.001
         Initial step size.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Step-size schedule (see :class:`LogisticClassifier`).
+        Step-size schedule: constant; ``learning_rate_init / t**power_t`` at
+        optimiser step ``t``; or divided by 5 whenever ``n_iter_no_change``
+        epochs fail to improve by ``tol``.
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
     momentum : float, default=0.9
@@ -89,25 +90,29 @@ class MLPEstimator(BaseStochasticEstimator):
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping.
     early_stopping : bool, default=False
-        Stop on a validation score (accuracy or R^2).
+        Stop on a validation score (accuracy or R^2), on
+        ``validation_fraction`` of the data or on ``X_val``/``y_val``.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
     shuffle : bool, default=True
         Shuffle the samples at every epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, shuffling, dropout and the validation
-        split; a fixed seed gives bit-identical models.
+        split; a fixed seed gives bit-identical models whatever ``n_jobs``
+        is.
     warm_start : bool, default=False
         Start ``fit`` from the previous solution.
     verbose : int, default=0
-        Print one line per epoch to stderr.
+        Print one line per epoch (loss, validation score, seconds) to stderr.
     n_jobs : int or None, default=None
-        Threads for the kernels; None or -1 means all available.
-    class_weight : dict or "balanced", default=None
-        Class weights (classification, single-label only).
+        Threads for the BLAS products; None or -1 means all available."""
 
-    Attributes
-    ----------
+_CLASS_WEIGHT_PARAMETER = """
+    class_weight : dict or "balanced", default=None
+        Class weights, multiplied into ``sample_weight`` (classification,
+        single-label only)."""
+
+_NETWORK_ATTRIBUTES = """
     coefs_ : list of ndarray
         Weights of each layer, shape (n_in, n_out), in the dtype of X.
     intercepts_ : list of ndarray
@@ -115,13 +120,17 @@ class MLPEstimator(BaseStochasticEstimator):
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int
-        Number of outputs.
-    out_activation_ : str
-        "logistic", "softmax" or "identity".
+        Number of outputs."""
+
+_CLASSES_ATTRIBUTE = """
     classes_ : ndarray
-        Class labels (classification).
+        Class labels (classification)."""
+
+_TRAINING_ATTRIBUTES = """
     n_features_in_ : int
         Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features, when X was a DataFrame with string columns.
     n_iter_ : int
         Number of epochs run.
     t_ : int
@@ -131,7 +140,26 @@ class MLPEstimator(BaseStochasticEstimator):
     validation_scores_ : list of float or None
         Validation score at each epoch, with early stopping.
     best_validation_score_ : float or None
-        Best validation score, with early stopping.
+        Best validation score, with early stopping."""
+
+
+class MLPEstimator(BaseStochasticEstimator):
+    __doc__ = f"""Multilayer perceptron for classification or regression, on Numba kernels.
+
+    One estimator for both tasks: ``task`` decides the loss, the output link,
+    ``score`` and the scikit-learn tags (so ``GridSearchCV`` stratifies a
+    classifier's folds). Beyond scikit-learn's MLPs it has dropout,
+    ``class_weight``, more activations, L1 and elastic-net penalties with
+    exact zeros, RMSprop, and a sparse first layer for CSR input.
+
+    Parameters
+    ----------{_NETWORK_PARAMETERS}{_TASK_PARAMETER}{_TRAINING_PARAMETERS}{_CLASS_WEIGHT_PARAMETER}
+
+    Attributes
+    ----------{_NETWORK_ATTRIBUTES}
+    out_activation_ : str
+        "logistic" (binary, multilabel), "softmax" (multiclass) or
+        "identity" (regression).{_CLASSES_ATTRIBUTE}{_TRAINING_ATTRIBUTES}
 
     See Also
     --------
@@ -148,6 +176,8 @@ class MLPEstimator(BaseStochasticEstimator):
     True
     >>> [W.shape for W in model.coefs_]
     [(64, 64), (64, 10)]
+    >>> model.set_params(task="regression").fit(X / 16, y).score(X / 16, y) > 0.5
+    True
     """
 
     _parameter_constraints = {
@@ -218,7 +248,19 @@ class MLPEstimator(BaseStochasticEstimator):
     _init_intercept = _by_task("_init_intercept")
     _labels = _by_task("_labels")
     predict = _by_task("predict")
-    predict.__doc__ = "Predict labels (classification) or targets (regression)."
+    predict.__doc__ = """Predict labels (classification) or targets (regression).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Labels taken from ``classes_`` (an indicator matrix for
+            multilabel targets), or predicted targets.
+        """
 
     def _loss(self):
         if _classification(self):
@@ -273,17 +315,57 @@ class MLPEstimator(BaseStochasticEstimator):
 
     @available_if(_classification)
     def predict_proba(self, X):
-        """Class probabilities (softmax, or one sigmoid per label)."""
+        """Class probabilities (softmax, or one sigmoid per label).
+
+        Only with ``task="classification"``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; the rows sum to one
+            except for multilabel targets.
+        """
         return ClassifierTarget.predict_proba(self, X)
 
     @available_if(_classification)
     def predict_log_proba(self, X):
-        """Logarithm of the class probabilities."""
+        """Logarithm of the class probabilities.
+
+        Only with ``task="classification"``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
         return ClassifierTarget.predict_log_proba(self, X)
 
     @available_if(_classification)
     def decision_function(self, X):
-        """Raw output scores (logits) of the network."""
+        """Raw output scores (logits) of the network.
+
+        Only with ``task="classification"``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For binary problems, positive values predict ``classes_[1]``.
+        """
         return ClassifierTarget.decision_function(self, X)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -346,18 +428,40 @@ class MLPEstimator(BaseStochasticEstimator):
 
 
 class MLPClassifier(MLPEstimator):
-    """:class:`MLPEstimator` for classification (binary, multiclass, multilabel).
+    __doc__ = f""":class:`MLPEstimator` for classification (binary, multiclass, multilabel).
 
-    Takes the parameters of :class:`MLPEstimator` except ``task``.
+    Binary targets use one sigmoid output, three classes or more a softmax,
+    and an indicator matrix one sigmoid per label. A drop-in for
+    :class:`~sklearn.neural_network.MLPClassifier`, with dropout,
+    ``class_weight``, more activations, L1 and elastic-net penalties, and
+    RMSprop.
+
+    Parameters
+    ----------{_NETWORK_PARAMETERS}{_TRAINING_PARAMETERS}{_CLASS_WEIGHT_PARAMETER}
+
+    Attributes
+    ----------{_CLASSES_ATTRIBUTE}{_NETWORK_ATTRIBUTES}
+    out_activation_ : str
+        "logistic" (binary, multilabel) or "softmax" (multiclass).{_TRAINING_ATTRIBUTES}
+
+    See Also
+    --------
+    MLPEstimator : the same network, with the task as a parameter.
+    sklearn.neural_network.MLPClassifier : scikit-learn's MLP classifier.
 
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import cross_val_score
     >>> from skbigmodel import MLPClassifier
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=500, random_state=0)
     >>> clf.fit(X, y).predict_proba(X[:1]).shape
     (1, 3)
+    >>> clf.out_activation_
+    'softmax'
+    >>> bool(cross_val_score(clf, X, y, cv=3).mean() > 0.9)
+    True
     """
 
     task = "classification"
@@ -380,10 +484,25 @@ class MLPClassifier(MLPEstimator):
 
 
 class MLPRegressor(MLPEstimator):
-    """:class:`MLPEstimator` for single- and multi-output regression.
+    __doc__ = f""":class:`MLPEstimator` for single- and multi-output regression.
 
-    Takes the parameters of :class:`MLPEstimator` except ``task`` and
-    ``class_weight``.
+    The squared error on internally standardised targets (the predictions are
+    in the units of ``y``). A drop-in for
+    :class:`~sklearn.neural_network.MLPRegressor`, with dropout, more
+    activations, L1 and elastic-net penalties, and RMSprop.
+
+    Parameters
+    ----------{_NETWORK_PARAMETERS}{_TRAINING_PARAMETERS}
+
+    Attributes
+    ----------{_NETWORK_ATTRIBUTES}
+    out_activation_ : str
+        Always "identity".{_TRAINING_ATTRIBUTES}
+
+    See Also
+    --------
+    MLPEstimator : the same network, with the task as a parameter.
+    sklearn.neural_network.MLPRegressor : scikit-learn's MLP regressor.
 
     Examples
     --------
@@ -395,6 +514,8 @@ class MLPRegressor(MLPEstimator):
     >>> reg = make_pipeline(StandardScaler(), MLPRegressor((32,), random_state=0))
     >>> reg.fit(X, y).score(X, y) > 0.5
     True
+    >>> reg.predict(X[:3]).shape
+    (3,)
     """
 
     task = "regression"
