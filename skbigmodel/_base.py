@@ -21,7 +21,7 @@ from ._sklearn_compat import (
     _fit_context,
     validate_data,
 )
-from ._training import Hyper, OptimizerState, train
+from ._training import Hyper, OptimizerState, TrainingDiverged, train
 
 __all__ = ["BaseStochasticEstimator"]
 
@@ -195,7 +195,18 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
 
         def validate(params):
             net = self._new_network(X.shape[1], self._n_outputs, X.dtype, params)
-            return self._validation_score(net.decision(X_val), y_val, sw_val)
+            # Huge predictions overflow the score's squares: R^2 is then -inf
+            with np.errstate(over="ignore", invalid="ignore"):
+                raw = net.decision(X_val)
+                finite = np.isfinite(raw).all()
+                score = self._validation_score(raw, y_val, sw_val) if finite else None
+            if score is None or score == -np.inf:
+                raise TrainingDiverged(
+                    "Training diverged: the predictions on the validation data "
+                    "overflow. Lower learning_rate_init or scale the features "
+                    "(e.g. with StandardScaler); the model was left unchanged."
+                )
+            return score
 
         return rows, validate
 

@@ -19,7 +19,7 @@ from threadpoolctl import ThreadpoolController
 
 from ._kernels import mlp as mlp_kernels
 from ._kernels.linear import csr_epoch, dense_epoch
-from ._numba import ThreadChooser, resolve_n_jobs
+from ._numba import ThreadChooser, check_fork_safety, resolve_n_jobs
 
 __all__ = ["LinearNetwork", "MLPNetwork"]
 
@@ -120,6 +120,7 @@ class _DenseEpochs:
     def __call__(self, params, m, v, order, step, hyper):
         if self.partial.shape[0] == 1:  # serial: one call for the whole epoch
             return self._run(params, m, v, order, step, hyper)
+        check_fork_safety()  # parallel regions ahead
         if self.chooser is None:
             self.chooser = ThreadChooser(numba.get_num_threads())
         threads_before = numba.get_num_threads()

@@ -11,18 +11,25 @@ import threading
 
 import numba
 
-__all__ = ["ThreadChooser", "jit", "numba_threads", "resolve_n_jobs"]
+__all__ = [
+    "ThreadChooser",
+    "check_fork_safety",
+    "jit",
+    "numba_threads",
+    "resolve_n_jobs",
+]
 
 KERNELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernels")
 
 
 def _kernels_stamp():
-    """One hash of every source file of the kernels folder."""
+    """One hash of every source file of the kernels folder and of this file
+    (which holds the compile options, e.g. the error model)."""
     digest = hashlib.sha256()
-    for name in sorted(os.listdir(KERNELS_DIR)):
-        if name.endswith(".py"):
-            with open(os.path.join(KERNELS_DIR, name), "rb") as source:
-                digest.update(source.read())
+    names = sorted(n for n in os.listdir(KERNELS_DIR) if n.endswith(".py"))
+    for path in [os.path.join(KERNELS_DIR, n) for n in names] + [__file__]:
+        with open(path, "rb") as source:
+            digest.update(source.read())
     return digest.digest()
 
 
@@ -128,6 +135,47 @@ def numba_threads(n_jobs):
             yield
         finally:
             numba.set_num_threads(previous)
+
+
+def _gnu_openmp_started():
+    """Whether Numba's threading layer runs, in this process, on GNU OpenMP."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # not started yet
+        return False
+    if layer != "omp":
+        return False
+    from numba.np.ufunc import omppool
+
+    return getattr(omppool, "openmp_vendor", "GNU") == "GNU"
+
+
+_FORKED_FROM_GNU_OPENMP = False
+
+
+def _after_fork_in_child():
+    global _FORKED_FROM_GNU_OPENMP
+    _FORKED_FROM_GNU_OPENMP = _FORKED_FROM_GNU_OPENMP or _gnu_openmp_started()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def check_fork_safety():
+    """Raise before a parallel kernel that Numba would kill the process for.
+
+    GNU OpenMP is not fork-safe: in a process forked from one that had
+    started Numba's "omp" layer, Numba terminates the process (SIGTERM) at
+    the first parallel region. A clear error is raised instead.
+    """
+    if _FORKED_FROM_GNU_OPENMP:
+        raise RuntimeError(
+            "This process was forked from one that had started Numba's GNU "
+            "OpenMP threading layer, which is not fork-safe: a parallel kernel "
+            "would terminate it. Fit in a process started with 'spawn' or "
+            "'forkserver' (joblib's default 'loky' backend is fine), or set "
+            "NUMBA_THREADING_LAYER=workqueue (or tbb) before Numba starts."
+        )
 
 
 class ThreadChooser:

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import threading
 import tracemalloc
 
 import numpy as np
@@ -106,59 +105,8 @@ def test_fit_does_not_copy_the_data(layout, Estimator):
     assert peak < 0.2 * data_bytes, f"peak {peak / data_bytes:.0%} of the data"
 
 
-def test_concurrent_predict_and_fit(multiclass_data):
-    X, y = multiclass_data
-    clf = LogisticClassifier(max_iter=5, random_state=0).fit(X, y)
-    expected = clf.predict_proba(X)
-    results, errors = [None] * 8, []
-
-    def predict(i):
-        try:
-            results[i] = clf.predict_proba(X)
-        except Exception as exc:  # collected, then asserted in the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=predict, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors and all(np.array_equal(r, expected) for r in results)
-    models = [LogisticClassifier(max_iter=5, random_state=0) for _ in range(2)]
-    fitters = [threading.Thread(target=m.fit, args=(X, y)) for m in models]
-    for thread in fitters:
-        thread.start()
-    for thread in fitters:
-        thread.join()
-    assert np.array_equal(models[0].coef_, models[1].coef_)
-
-
-CONCURRENT_FITS = textwrap.dedent(
-    """
-    import threading
-    import numpy as np
-    from sklearn.datasets import make_classification
-    from skbigmodel import LogisticClassifier
-    X, y = make_classification(n_samples=4000, n_features=40, n_classes=3,
-                               n_informative=10, random_state=0)
-    models = [LogisticClassifier(max_iter=10, random_state=0) for _ in range(4)]
-    threads = [threading.Thread(target=m.fit, args=(X, y)) for m in models]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    assert all(np.array_equal(m.coef_, models[0].coef_) for m in models)
-    import numba
-    print(numba.threading_layer())
-    """
-)
-
-
-@pytest.mark.parametrize("layer", ["omp", "workqueue"])
-def test_concurrent_fits_on_each_threading_layer(layer):
-    env = dict(os.environ, NUMBA_THREADING_LAYER=layer)
-    done = subprocess.run([sys.executable, "-c", CONCURRENT_FITS], env=env,
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == layer
+# Concurrent predictions and fits on every threading layer, and forks, are
+# tested in test_reliability.py.
 
 
 READ_ONLY_FIT = textwrap.dedent(
