@@ -17,6 +17,33 @@ from ._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 __all__ = ["ClassifierTarget", "RegressorTarget"]
 
 
+# Losses in the user's units are the standardised ones times scale**2: that
+# square must stay a finite float64. (float32 parameters hold less: checked
+# when they are converted to the user's units.)
+MAX_TARGET_SCALE = 1e150
+
+
+def _spread(Y, shift, w):
+    """Root weighted mean square of ``Y - shift``, computed without overflow.
+
+    Raises a ValueError when the targets are too spread out to train on.
+    """
+    with np.errstate(over="ignore"):
+        residual = Y - shift
+        peak = float(np.max(np.abs(residual))) if residual.size else 0.0
+    if peak > 0 and np.isfinite(peak):  # divide first: squares of 1e200 overflow
+        scale = peak * float(np.sqrt(np.mean(w @ (residual / peak) ** 2)))
+    else:
+        scale = peak
+    if not scale < MAX_TARGET_SCALE:
+        raise ValueError(
+            f"The target values are too large to train on (their spread is "
+            f"{scale:.3g}, the limit {MAX_TARGET_SCALE:.0e}): divide y by a "
+            "constant, e.g. with TransformedTargetRegressor."
+        )
+    return scale
+
+
 class RegressorTarget(RegressorMixin):
     """Single- and multi-output regression.
 
@@ -31,7 +58,9 @@ class RegressorTarget(RegressorMixin):
     _needs_classes = False
 
     def _encode_target(self, y, sample_weight, first_call, classes=None):
-        Y = np.asarray(y, dtype=np.float64)
+        # C order: the sums below go through BLAS, whose rounding depends on
+        # the layout; the model must not (a multi-output pandas y is F order)
+        Y = np.ascontiguousarray(y, dtype=np.float64)
         Y = Y.reshape(Y.shape[0], -1)
         if first_call:
             self._y_1d = np.ndim(y) == 1
@@ -39,9 +68,9 @@ class RegressorTarget(RegressorMixin):
             w = sample_weight / sample_weight.sum()
             centred = getattr(self, "fit_intercept", True)  # an MLP always has biases
             shift = w @ Y if centred else np.zeros(Y.shape[1])
-            scale = float(np.sqrt(np.mean(w @ (Y - shift) ** 2)))
+            scale = _spread(Y, shift, w)
             self._target_shift = shift
-            self._target_scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+            self._target_scale = scale if scale > 0 else 1.0
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} outputs but the model was fitted with "
@@ -65,7 +94,15 @@ class RegressorTarget(RegressorMixin):
 
     def _user_params(self, coef, intercept):
         s = self._target_scale
-        return coef * s, intercept * s + self._target_shift
+        with np.errstate(over="ignore"):
+            coef, intercept = coef * s, intercept * s + self._target_shift
+        limit = np.finfo(coef.dtype).max  # float32 parameters hold up to 3.4e38
+        if not (np.isfinite(coef).all() and (np.abs(intercept) <= limit).all()):
+            raise ValueError(
+                f"The target values are too large for {coef.dtype} parameters: "
+                "fit on float64 data, or divide y by a constant."
+            )
+        return coef, intercept
 
     def _class_weights(self, y, sample_weight, incremental):
         return sample_weight
@@ -120,7 +157,7 @@ class ClassifierTarget(ClassifierMixin):
         elif multilabel != self._multilabel:
             raise ValueError("y switched between multilabel and single-label targets.")
         if multilabel:
-            Y = np.asarray(y, dtype=np.float64)
+            Y = np.ascontiguousarray(y, dtype=np.float64)  # one kernel layout
             if first_call:
                 self.classes_ = np.arange(Y.shape[1])
             elif Y.shape[1] != self.classes_.size:
@@ -173,8 +210,12 @@ class ClassifierTarget(ClassifierMixin):
                 "class_weight='balanced' is not supported for partial_fit: the "
                 "class frequencies of the whole data are unknown. Pass a dict."
             )
-        weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y,
-                                       sample_weight=sample_weight)  # fmt: skip
+        # "balanced" divides by each class's total weight: a class whose
+        # samples all weigh zero would get an infinite weight (0 * inf = NaN).
+        with np.errstate(divide="ignore"):
+            weights = compute_class_weight(self.class_weight, classes=self.classes_,
+                                           y=y, sample_weight=sample_weight)  # fmt: skip
+        weights = np.where(np.isfinite(weights), weights, 0.0)
         return sample_weight * weights[np.searchsorted(self.classes_, y)]
 
     def _validation_score(self, raw, y, sample_weight):

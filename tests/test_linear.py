@@ -215,3 +215,11 @@ def test_csr_with_unsorted_and_duplicate_indices():
     fitted = LogisticClassifier(max_iter=5, random_state=0).fit(messy, y)
     np.testing.assert_allclose(fitted.coef_, clean.coef_, rtol=1e-9, atol=1e-12)
     assert not messy.has_sorted_indices  # the caller's matrix is left alone
+
+
+def test_the_layout_of_y_does_not_change_the_model(multioutput_data):
+    X, Y = multioutput_data
+    c = LinearRegressor(max_iter=3, random_state=0).fit(X, np.ascontiguousarray(Y))
+    f = LinearRegressor(max_iter=3, random_state=0).fit(X, np.asfortranarray(Y))
+    np.testing.assert_array_equal(c.coef_, f.coef_)
+    np.testing.assert_array_equal(c.intercept_, f.intercept_)

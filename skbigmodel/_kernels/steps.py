@@ -180,11 +180,29 @@ def step_coord(opt, w, g, m, v, eta, momentum, nesterov, beta_1, beta_2, eps, a1
 @jit
 def update_range(params, grad, grad_scale, m, v, lo, hi, opt, eta, momentum,
                  nesterov, beta_1, beta_2, eps, a1, a2):
-    """Step params[lo:hi] with the data gradient grad[lo:hi] * grad_scale."""
-    for q in range(lo, hi):
-        params[q], m[q], v[q] = step_coord(opt, params[q], grad[q] * grad_scale, m[q],
-                                           v[q], eta, momentum, nesterov, beta_1,
-                                           beta_2, eps, a1, a2)
+    """Step params[lo:hi] with the data gradient grad[lo:hi] * grad_scale.
+
+    Written so that LLVM vectorises it (measured 4-5 ns per parameter
+    before, under 2 after): one loop per optimiser, so that no branch on
+    ``opt`` is left inside, over slices indexed from 0, since an index that
+    could be negative (``range(lo, hi)``) keeps a wraparound branch per access.
+    """
+    w, g, mq, vq = params[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi]
+    if opt == SGD:
+        for q in range(w.shape[0]):
+            w[q], mq[q], vq[q] = step_coord(SGD, w[q], g[q] * grad_scale, mq[q], vq[q],
+                                            eta, momentum, nesterov, beta_1, beta_2,
+                                            eps, a1, a2)  # fmt: skip
+    elif opt == ADAM:
+        for q in range(w.shape[0]):
+            w[q], mq[q], vq[q] = step_coord(ADAM, w[q], g[q] * grad_scale, mq[q], vq[q],
+                                            eta, momentum, nesterov, beta_1, beta_2,
+                                            eps, a1, a2)  # fmt: skip
+    else:
+        for q in range(w.shape[0]):
+            w[q], mq[q], vq[q] = step_coord(RMSPROP, w[q], g[q] * grad_scale, mq[q],
+                                            vq[q], eta, momentum, nesterov, beta_1,
+                                            beta_2, eps, a1, a2)  # fmt: skip
 
 
 @jit(inline="always")
