@@ -216,7 +216,7 @@ class TrainingCurveDisplay:
 
         loss, scores = self._curves()
         if ax is None:
-            _, ax = plt.subplots()
+            _, ax = plt.subplots(layout="constrained")  # room for the twin axis label
         name = self.estimator_name if name is None else name
         epochs = np.arange(1, loss.size + 1)
 
