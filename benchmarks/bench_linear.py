@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/bench_linear.py                 # full size (minutes)
     python benchmarks/bench_linear.py --quick         # 5% of the rows, 1 repeat
     python benchmarks/bench_linear.py --scale 0.2 --repeats 5 --output bench.md
+    python benchmarks/bench_linear.py --cases 4       # the CSR case only
 
 It prints markdown tables (and writes them to ``--output``):
 
@@ -36,7 +37,7 @@ It prints markdown tables (and writes them to ``--output``):
    Numba's or C ``malloc``) and the growth of the peak resident set size,
    both as % of the training data's bytes.
 
-3. Start-up: wall time of a fresh ``python -c`` process that imports
+3. Start-up (only when every case runs): wall time of a fresh ``python -c`` process that imports
    skbigmodel and fits a 1000 x 20 ``LogisticClassifier(max_iter=5)``, cold
    (a fresh copy of the package without ``__pycache__`` and an empty
    ``NUMBA_CACHE_DIR``: every kernel compiles) and warm (the same again, the
@@ -47,6 +48,9 @@ Estimators: ours (``LogisticClassifier``, ``LinearRegressor``: Adam, batch
 "log_loss")`` / ``SGDRegressor`` (defaults; one-vs-rest with ``n_jobs=-1``
 for 10 classes, so that it too uses every core) and, for classification,
 ``LogisticRegression(solver="lbfgs")`` (defaults) as the accuracy reference.
+On CSR data ours also runs as plain SGD (``solver="sgd", momentum=0``, the
+algorithm of scikit-learn's SGD, mini-batches of 256), which trains through
+its own kernel (``csr_sgd_epoch``).
 
 Numba kernels are compiled by a fit on a small slice before any timing. The
 machine, thread counts (Numba, BLAS, OpenMP) and load averages are recorded
@@ -88,6 +92,7 @@ WARMUP_ROWS = 2_000
 MEMORY_EPOCHS = 2
 TARGET_GAP = 0.005  # "within 0.5 point" of lbfgs's test accuracy
 NEVER = 10**9  # n_iter_no_change that never triggers
+CASES = ("1", "2", "3", "4")  # binary, 10 classes, regression, CSR
 
 
 # --------------------------------------------------------------------------
@@ -104,6 +109,12 @@ def ours_regressor(max_iter, random_state=0, n_jobs=None):
                            random_state=random_state, n_jobs=n_jobs)  # fmt: skip
 
 
+def ours_plain_sgd(max_iter, random_state=0, n_jobs=None):
+    return LogisticClassifier(solver="sgd", momentum=0.0, learning_rate_init=1.0,
+                              max_iter=max_iter, tol=0.0, n_iter_no_change=NEVER,
+                              random_state=random_state, n_jobs=n_jobs)  # fmt: skip
+
+
 def sgd_classifier(max_iter, random_state=0, n_jobs=None):
     return SGDClassifier(loss="log_loss", max_iter=max_iter, tol=None,
                          random_state=random_state, n_jobs=n_jobs)  # fmt: skip
@@ -117,6 +128,8 @@ ESTIMATORS = {  # also the names the memory worker accepts
     "ours-classifier": ("LogisticClassifier (ours)", ours_classifier),
     "ours-classifier-1thread": ("LogisticClassifier (ours, n_jobs=1)",
                                 partial(ours_classifier, n_jobs=1)),  # fmt: skip
+    "ours-classifier-plain-sgd": ("LogisticClassifier (ours, sgd, momentum=0, lr=1)",
+                                  ours_plain_sgd),  # fmt: skip
     "ours-regressor": ("LinearRegressor (ours)", ours_regressor),
     "ours-regressor-1thread": ("LinearRegressor (ours, n_jobs=1)",
                                partial(ours_regressor, n_jobs=1)),  # fmt: skip
@@ -235,15 +248,19 @@ def csr_case(scale, rng):
     return Case(f"4. binary, CSR {n:,} x 2^18, {nnz:.0f} nnz/row f64",
                 *split(X, y, n), memory=True,
                 estimators=("ours-classifier", "ours-classifier-1thread",
-                            "sgd-classifier"))  # fmt: skip
+                            "ours-classifier-plain-sgd", "sgd-classifier"))  # fmt: skip
 
 
-def all_cases(scale):
+def all_cases(scale, selected=CASES):
     """Cases one at a time, so that only one data set is in memory."""
-    yield binary_case(scale, np.random.default_rng(1))
-    yield multiclass_case(scale, np.random.default_rng(2))
-    yield from regression_cases(scale, np.random.default_rng(3))
-    yield csr_case(scale, np.random.default_rng(4))
+    if "1" in selected:
+        yield binary_case(scale, np.random.default_rng(1))
+    if "2" in selected:
+        yield multiclass_case(scale, np.random.default_rng(2))
+    if "3" in selected:
+        yield from regression_cases(scale, np.random.default_rng(3))
+    if "4" in selected:
+        yield csr_case(scale, np.random.default_rng(4))
 
 
 # --------------------------------------------------------------------------
@@ -610,11 +627,11 @@ def report(args, header, rows, memory, startup):
         f"- load average at end: {load_average()}",
         f"- scale {args.scale}, {args.repeats} repeat(s), {args.epochs} epochs, "
         f"time to target: lbfgs test accuracy - {TARGET_GAP}, at most "
-        f"{args.max_target_epochs} epochs",
+        f"{args.max_target_epochs} epochs; cases {', '.join(args.cases)}",
         "", "## Speed and accuracy", "", *speed_table(rows, args.epochs),
         "", "Time to target:", "", *target_summary(rows),
         "", "## Memory", "", *memory_table(memory),
-        "", "## Start-up", "", *startup_table(startup), "",
+        *(["", "## Start-up", "", *startup_table(startup)] if startup else []), "",
     ])  # fmt: skip
 
 
@@ -631,6 +648,9 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=5,
                         help="epoch budget of the timed fits and scores (>= 2)")
     parser.add_argument("--max-target-epochs", type=int, default=20)
+    parser.add_argument("--cases", default=",".join(CASES),
+                        help="comma-separated case numbers to run (default: all; "
+                        "start-up is measured only when all run)")  # fmt: skip
     parser.add_argument("--output", help="also write the report to this file")
     parser.add_argument("--memory-worker", nargs=2, metavar=("FOLDER", "ESTIMATOR"),
                         help=argparse.SUPPRESS)  # fmt: skip
@@ -639,6 +659,9 @@ def parse_args(argv=None):
         args.scale, args.repeats = QUICK_SCALE, 1
     if args.epochs < 2:
         parser.error("--epochs must be at least 2")
+    args.cases = tuple(args.cases.split(","))
+    if not set(args.cases) <= set(CASES):
+        parser.error(f"--cases: choose among {', '.join(CASES)}")
     return args
 
 
@@ -648,9 +671,9 @@ def main(argv=None):
     if args.memory_worker:
         return memory_worker(*args.memory_worker)
     header = machine_lines()
-    startup = measure_startup(args.repeats)
+    startup = measure_startup(args.repeats) if set(args.cases) == set(CASES) else []
     rows, memory = [], []
-    for case in all_cases(args.scale):
+    for case in all_cases(args.scale, args.cases):
         rows += run_case(case, args)
         if case.memory:
             memory += measure_memory(case)

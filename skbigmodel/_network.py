@@ -18,7 +18,14 @@ from sklearn.utils.extmath import safe_sparse_dot
 from threadpoolctl import ThreadpoolController
 
 from ._kernels import mlp as mlp_kernels
-from ._kernels.linear import csr_epoch, dense_epoch
+from ._kernels.linear import (
+    csr_epoch,
+    csr_sgd_epoch,
+    csr_state_width,
+    csr_weight_scaled,
+    dense_epoch,
+)
+from ._kernels.steps import CACHE_LINE_FLOATS
 from ._numba import ThreadChooser, check_fork_safety, resolve_n_jobs
 
 __all__ = ["LinearNetwork", "MLPNetwork"]
@@ -144,17 +151,37 @@ class _CSREpochs:
         p, k = net.n_features, net.n_outputs
         self.args = (X.data, X.indices, X.indptr, Y, sample_weight)
         self.batch_size = batch_size
-        width = -(-(4 * k + 2) // 8) * 8  # whole cache lines per feature
-        self.state = np.empty((p, width))
         self.z, self.g, self.grad_b = np.empty(k), np.empty(k), np.empty(k)
-        self.touched = np.empty(p, dtype=np.int64)
-        self.cum_eta = np.empty(X.shape[0] // max(1, batch_size) + 2)
+        self.row_grads = np.empty((batch_size, k))
+        # One feature's row per cache line: one miss per feature and batch,
+        # not two (NumPy aligns large arrays to 16 bytes only). Allocated on
+        # first use: plain SGD does without.
+        self.state_shape = (p, csr_state_width(k))
+        self.state = None
+        row_nnz = int(np.diff(X.indptr).max(initial=0))
+        self.fresh = np.empty(row_nnz, dtype=np.int64)
+        self.fresh_last = np.empty(row_nnz, dtype=np.int64)
+        n_batches = -(-X.shape[0] // max(1, batch_size))
+        self.etas, self.grad_scales = np.empty(n_batches), np.empty(n_batches)
+        self.cum_eta = np.empty(n_batches + 1)
 
     def __call__(self, params, m, v, order, step, hyper):
+        if csr_weight_scaled(hyper.opt, hyper.momentum, hyper.a1, hyper.a2, hyper.lr):
+            return csr_sgd_epoch(
+                *self.args, order, self.batch_size, params, m, v, self.z, self.g,
+                self.grad_b, self.row_grads, *hyper.kernel_args(), step,
+                hyper.fit_intercept,
+            )  # fmt: skip
+        if self.state is None:
+            size = self.state_shape[0] * self.state_shape[1]
+            raw = np.empty(size + CACHE_LINE_FLOATS)
+            at = (-raw.ctypes.data % 64) // raw.itemsize
+            self.state = raw[at : at + size].reshape(self.state_shape)
         return csr_epoch(
             *self.args, order, self.batch_size, params, m, v, self.state, self.z,
-            self.g, self.grad_b, self.touched, self.cum_eta,
-            *hyper.kernel_args(), step, hyper.fit_intercept,
+            self.g, self.grad_b, self.fresh, self.fresh_last, self.etas,
+            self.grad_scales, self.cum_eta, *hyper.kernel_args(), step,
+            hyper.fit_intercept,
         )  # fmt: skip
 
 

@@ -14,6 +14,8 @@ The steps they share with other kernels (losses, optimisers, prefetch) are
 in ``steps.py``.
 """
 
+import math
+
 import numba as nb
 import numpy as np
 
@@ -22,6 +24,7 @@ from .steps import (
     CACHE_LINE_FLOATS,
     PREFETCH_ROWS,
     PREFETCH_SPARSE_ROWS,
+    SGD,
     catch_up,
     loss_grad,
     prefetch,
@@ -142,34 +145,169 @@ def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, rows, z, g,
     return total, step
 
 
+@jit(inline="always")
+def csr_weight_scaled(opt, momentum, a1, a2, lr):
+    """Whether a CSR epoch goes to ``csr_sgd_epoch`` (plain SGD, L2 or no penalty).
+
+    The factor 1 - eta * a2 must stay positive (eta <= lr in every schedule).
+    """
+    return opt == SGD and momentum == 0.0 and a1 == 0.0 and lr * a2 < 0.5
+
+
+@jit
+def csr_sgd_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v,
+                  z, g, grad_b, row_grads, loss, epsilon, opt, lr, schedule, power_t,
+                  momentum, nesterov, beta_1, beta_2, eps, a1, a2, weight_scale, step,
+                  fit_intercept):  # fmt: skip
+    """One epoch of plain SGD (no momentum) with an L2 penalty or none, on CSR X.
+
+    Every step shrinks all the weights by (1 - eta * a2); as in
+    scikit-learn's SGD, the weights are kept as ``alpha * params`` so that
+    the shrinking is one product per batch and the steps are exactly those
+    of the dense path, whichever features a batch holds. Since the step is
+    linear in the gradient, each row's part is added to the weights
+    directly, once the whole batch has been read: the work is that of a
+    dot product and an update per non-zero, on the compact weight array.
+
+    Arguments as ``csr_epoch``; row_grads : (batch_size, n_outputs) float64
+    scratch. ``m`` and ``v`` of the weights are left alone (no momentum).
+    """
+    k = grad_b.shape[0]
+    n_coef = params.shape[0] - k
+    b = params[n_coef:]
+    n = order.shape[0]
+    alpha = 1.0
+    total = 0.0
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        step += 1
+        for c in range(k):
+            grad_b[c] = 0.0
+        for r in range(start, stop):
+            # Shuffled rows defeat the hardware prefetcher: ask for the CSR
+            # arrays of a row 4 ahead (prefetching the weights of the next
+            # row as well did not pay: they are a compact array).
+            if r + PREFETCH_SPARSE_ROWS < n:
+                ahead = order[r + PREFETCH_SPARSE_ROWS]
+                for q in range(indptr[ahead], indptr[ahead + 1], CACHE_LINE_FLOATS):
+                    prefetch(data, q)
+                    prefetch(indices, q)
+            i = order[r]
+            w = sw[i]
+            for c in range(k):
+                row_grads[r - start, c] = 0.0
+            if w == 0.0:
+                continue
+            lo, hi = indptr[i], indptr[i + 1]
+            for c in range(k):
+                acc = 0.0  # a register, not z[c] in memory
+                for q in range(lo, hi):
+                    acc += data[q] * params[indices[q] * k + c]
+                z[c] = b[c] + alpha * acc
+            total += w * loss_grad(loss, epsilon, z, Y[i], g)
+            for c in range(k):
+                row_grads[r - start, c] = w * g[c]
+                grad_b[c] += w * g[c]
+        eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
+        grad_scale = weight_scale / (stop - start)
+        alpha *= 1.0 - eta * a2
+        factor = -eta * grad_scale / alpha
+        for r in range(start, stop):  # the batch's rows are still in cache
+            i = order[r]
+            for c in range(k):
+                f = factor * row_grads[r - start, c]
+                if f != 0.0:
+                    for q in range(indptr[i], indptr[i + 1]):
+                        params[indices[q] * k + c] += f * data[q]
+        if alpha < 1e-9:  # fold alpha in before it underflows: rare
+            for q in range(n_coef):
+                params[q] *= alpha
+            alpha = 1.0
+        if fit_intercept:
+            for c in range(k):
+                q = n_coef + c
+                params[q], m[q], v[q] = step_coord(
+                    opt, params[q], grad_b[c] * grad_scale, m[q], v[q], eta, momentum,
+                    nesterov, beta_1, beta_2, eps, 0.0, 0.0,
+                )  # fmt: skip
+    for q in range(n_coef):
+        params[q] *= alpha
+    return total, step
+
+
+@jit(inline="always")
+def penalty_scale(opt, v, momentum, eps):
+    """The factor by which ``step_coord`` scales a step of the penalty.
+
+    The same expressions as there, so that LLVM computes them once.
+    """
+    if opt == SGD:
+        return 1.0 / (1.0 - momentum)
+    return 1.0 / (math.sqrt(v) + eps)
+
+
+def csr_state_width(n_outputs):
+    """Floats per feature in ``csr_epoch``'s state: whole 64-byte cache lines."""
+    return -(-(5 * n_outputs + 1) // CACHE_LINE_FLOATS) * CACHE_LINE_FLOATS
+
+
+@jit(inline="always")
+def settle(opt, w, g, m, v, scale, eta, skipped, momentum, nesterov, beta_1, beta_2,
+           eps, a1, a2, stepped, lazy):  # fmt: skip
+    """One parameter of a feature that ``csr_epoch`` meets again, brought up to date.
+
+    First the optimiser step of the batch that last held the feature, if
+    any (``stepped``): it was deferred until now so that the feature's
+    state comes into cache once per batch, not twice. Then the
+    penalty-only steps of the batches that ``skipped`` it. Scalars only:
+    arrays passed to a helper cost reference counting. Returns the new
+    (w, m, v, scale).
+    """
+    if stepped:
+        w, m, v = step_coord(opt, w, g, m, v, eta, momentum, nesterov, beta_1, beta_2,
+                             eps, a1, a2)  # fmt: skip
+        scale = penalty_scale(opt, v, momentum, eps)
+    if lazy and skipped != 0.0:
+        w = catch_up(w, scale, skipped, a1, a2)
+    return w, m, v, scale
+
+
 @jit
 def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, state,
-              z, g, grad_b, touched, cum_eta, loss, epsilon, opt, lr, schedule,
-              power_t, momentum, nesterov, beta_1, beta_2, eps, a1, a2,
-              weight_scale, step, fit_intercept):
+              z, g, grad_b, fresh, fresh_last, etas, grad_scales, cum_eta, loss,
+              epsilon, opt, lr, schedule, power_t, momentum, nesterov, beta_1, beta_2,
+              eps, a1, a2, weight_scale, step, fit_intercept):  # fmt: skip
     """One epoch of mini-batch training on CSR X, in O(non-zeros).
 
     data/indices/indptr : the CSR arrays (float32/64; int32/64). state :
-    (n_features, >= 4 * n_outputs + 2) float64 scratch holding, per feature,
-    its weights, moments, gradient, last-touched batch and last-updated
-    batch side by side: a non-zero then costs one cache line, not six.
-    z, g, grad_b : (n_outputs,) float64. touched : (n_features,) int64.
-    cum_eta : (n_batches + 1,) float64. Only the parameters of features
-    present in a batch take an optimiser step; the penalty steps that the
-    others skip are applied when they are next read and at the end of the
-    epoch (``catch_up``). Returns like ``dense_epoch``.
+    (n_features, csr_state_width(n_outputs)) float64, 64-byte aligned:
+    each feature's weights, moments, summed gradient, penalty scale (k
+    each) and last batch on one cache line. z, g, grad_b : (n_outputs,)
+    float64. fresh, fresh_last : (max non-zeros in a row,) int64. etas,
+    grad_scales : (n_batches,) and cum_eta : (n_batches + 1,) float64.
+
+    Only the parameters of features present in a batch take an optimiser
+    step. The penalty steps that the others skip are applied lazily,
+    when they are next read and at the end of the epoch (``catch_up``).
+    A feature's step itself waits until the feature is next met (``settle``):
+    its cache line, fetched while the rows are read, is then the only one
+    it costs per batch; a step pass at the end of each batch found the
+    batch's lines already evicted. Returns like ``dense_epoch``.
     """
+    k = grad_b.shape[0]
     p = state.shape[0]
-    k = z.shape[0]
     n_coef = k * p
-    M, V, G, MARK, LAST = k, 2 * k, 3 * k, 4 * k, 4 * k + 1  # column offsets
+    lazy = a1 > 0.0 or a2 > 0.0
+    flat_state = state.reshape(state.size)  # prefetch through a view made once
+    width = state.shape[1]
+    M, V, G, S, LAST = k, 2 * k, 3 * k, 4 * k, 5 * k  # columns of state
     for j in range(p):
         for c in range(k):
             state[j, c] = params[j * k + c]
             state[j, M + c] = m[j * k + c]
             state[j, V + c] = v[j * k + c]
             state[j, G + c] = 0.0
-        state[j, MARK] = -1.0
+            state[j, S + c] = penalty_scale(opt, v[j * k + c], momentum, eps)
         state[j, LAST] = -1.0
     b = params[n_coef:]
     n = order.shape[0]
@@ -179,12 +317,14 @@ def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, sta
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         step += 1
-        n_touched = 0
+        etas[s] = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
+        cum_eta[s + 1] = cum_eta[s] + etas[s]
+        grad_scales[s] = weight_scale / (stop - start)
         for c in range(k):
             grad_b[c] = 0.0
         for r in range(start, stop):
             # Shuffled rows defeat the hardware prefetcher: ask for the CSR
-            # arrays of a row 4 ahead and for the feature state of the next.
+            # arrays of a row 4 ahead and for the features of the next.
             if r + PREFETCH_SPARSE_ROWS < n:
                 ahead = order[r + PREFETCH_SPARSE_ROWS]
                 for q in range(indptr[ahead], indptr[ahead + 1], CACHE_LINE_FLOATS):
@@ -193,63 +333,65 @@ def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, sta
             if r + 1 < n:
                 ahead = order[r + 1]
                 for q in range(indptr[ahead], indptr[ahead + 1]):
-                    prefetch(state[indices[q]], 0)
+                    prefetch(flat_state, indices[q] * width)
             i = order[r]
             w = sw[i]
             if w == 0.0:
                 continue
             lo, hi = indptr[i], indptr[i + 1]
-            for c in range(k):
-                z[c] = b[c]
+            # The row's features first seen in this batch, without a branch
+            # that a cache miss would keep unresolved; then bring them up
+            # to date in a loop of their own.
+            n_fresh = 0
             for q in range(lo, hi):
                 j = indices[q]
-                if state[j, MARK] != s:
-                    state[j, MARK] = s
-                    touched[n_touched] = j
-                    n_touched += 1
-                    last = int(state[j, LAST])
-                    if last < s - 1:
-                        skipped = cum_eta[s] - cum_eta[last + 1]
-                        for c in range(k):
-                            state[j, c] = catch_up(opt, state[j, c], state[j, V + c],
-                                                   skipped, momentum, eps, a1, a2)  # fmt: skip
+                last = int(state[j, LAST])
+                fresh[n_fresh] = j
+                fresh_last[n_fresh] = last
+                state[j, LAST] = s
+                n_fresh += last != s
+            for u in range(n_fresh):
+                j, last = fresh[u], fresh_last[u]
+                stepped = last >= 0
+                eta = etas[last] if stepped else 0.0
+                grad_scale = grad_scales[last] if stepped else 0.0
+                skipped = cum_eta[s] - cum_eta[last + 1]  # batches last + 1 .. s - 1
                 for c in range(k):
-                    z[c] += data[q] * state[j, c]
+                    (state[j, c], state[j, M + c], state[j, V + c],
+                     state[j, S + c]) = settle(
+                        opt, state[j, c], state[j, G + c] * grad_scale,
+                        state[j, M + c], state[j, V + c], state[j, S + c], eta,
+                        skipped, momentum, nesterov, beta_1, beta_2, eps, a1, a2,
+                        stepped, lazy)  # fmt: skip
+                    state[j, G + c] = 0.0
+            for c in range(k):
+                acc = 0.0  # a register, not z[c] in memory
+                for q in range(lo, hi):
+                    acc += data[q] * state[indices[q], c]
+                z[c] = b[c] + acc
             total += w * loss_grad(loss, epsilon, z, Y[i], g)
             for c in range(k):
                 gc = w * g[c]
                 grad_b[c] += gc
                 for q in range(lo, hi):
                     state[indices[q], G + c] += gc * data[q]
-        eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
-        cum_eta[s + 1] = cum_eta[s] + eta
-        grad_scale = weight_scale / (stop - start)
-        for u in range(n_touched):
-            j = touched[u]
-            for c in range(k):  # scalars only: no array refcounting
-                state[j, c], state[j, M + c], state[j, V + c] = step_coord(
-                    opt, state[j, c], state[j, G + c] * grad_scale, state[j, M + c],
-                    state[j, V + c], eta, momentum, nesterov, beta_1, beta_2, eps,
-                    a1, a2,
-                )  # fmt: skip
-                state[j, G + c] = 0.0
-            state[j, LAST] = s
         if fit_intercept:
             for c in range(k):
                 q = n_coef + c
                 params[q], m[q], v[q] = step_coord(
-                    opt, params[q], grad_b[c] * grad_scale, m[q], v[q], eta, momentum,
-                    nesterov, beta_1, beta_2, eps, 0.0, 0.0,
+                    opt, params[q], grad_b[c] * grad_scales[s], m[q], v[q], etas[s],
+                    momentum, nesterov, beta_1, beta_2, eps, 0.0, 0.0,
                 )  # fmt: skip
         s += 1
-    for j in range(p):  # flush the skipped penalty steps; O(n_features) per epoch
+    for j in range(p):  # deferred steps and skipped penalties: O(n_features)
         last = int(state[j, LAST])
+        stepped = last >= 0
+        eta = etas[last] if stepped else 0.0
+        grad_scale = grad_scales[last] if stepped else 0.0
+        skipped = cum_eta[s] - cum_eta[last + 1]
         for c in range(k):
-            if last < s - 1:
-                state[j, c] = catch_up(opt, state[j, c], state[j, V + c],
-                                       cum_eta[s] - cum_eta[last + 1], momentum, eps,
-                                       a1, a2)  # fmt: skip
-            params[j * k + c] = state[j, c]
-            m[j * k + c] = state[j, M + c]
-            v[j * k + c] = state[j, V + c]
+            params[j * k + c], m[j * k + c], v[j * k + c], _ = settle(
+                opt, state[j, c], state[j, G + c] * grad_scale, state[j, M + c],
+                state[j, V + c], state[j, S + c], eta, skipped, momentum, nesterov,
+                beta_1, beta_2, eps, a1, a2, stepped, lazy)  # fmt: skip
     return total, step

@@ -206,15 +206,16 @@ def update_range(params, grad, grad_scale, m, v, lo, hi, opt, eta, momentum,
 
 
 @jit(inline="always")
-def catch_up(opt, w, v, total_eta, momentum, eps, a1, a2):
+def catch_up(w, scale, total_eta, a1, a2):
     """Penalty-only steps that a lazily updated parameter skipped, in closed form.
 
     On sparse data a feature absent from a batch has no data gradient; its
     optimiser state is frozen (as in PyTorch's SparseAdam) and only the
     penalty acts: L2 as exponential decay, L1 as one soft-threshold by the
-    summed step ``total_eta`` (both scaled by the frozen preconditioner).
+    summed step ``total_eta``, both scaled by ``scale``, the factor that the
+    frozen state applies to a step (``1 / (1 - momentum)`` for SGD,
+    ``1 / (sqrt(v) + eps)`` for Adam and RMSprop, as in ``step_coord``).
     """
-    scale = 1.0 / (1.0 - momentum) if opt == SGD else 1.0 / (math.sqrt(v) + eps)
     if a2 > 0.0:
         w = w * math.exp(-total_eta * scale * a2)
     if a1 > 0.0:
