@@ -17,6 +17,11 @@ from ._penalties import penalty_value
 __all__ = ["Hyper", "OptimizerState", "TrainingDiverged", "train"]
 
 ADAPTIVE_MIN_LR = 1e-6
+# A loss (of the standardised problem, where a model of zeros scores about 1)
+# this many times above the lowest of the fit so far is a divergence, even
+# while it is still finite: otherwise n_iter_no_change would end the fit
+# quietly, as if converged, on an exploding model.
+DIVERGED_GROWTH = 1e4
 
 
 class TrainingDiverged(ValueError):
@@ -77,6 +82,7 @@ class History:
     n_samples_seen: int = 0
     best_validation_score: float = -np.inf
     best_params: np.ndarray = None
+    lowest_loss: float = np.inf  # of the standardised problem
 
 
 def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs, monitor,
@@ -141,6 +147,14 @@ def _epoch(net, state, hyper, runner, train_rows, est, rng, validate, history, e
             "Lower learning_rate_init or scale the features "
             "(e.g. with StandardScaler); the model was left unchanged."
         )
+    if loss > DIVERGED_GROWTH * max(history.lowest_loss, 1.0):
+        raise TrainingDiverged(
+            f"Training diverged at epoch {epoch + 1}: the loss grew from "
+            f"{history.lowest_loss * loss_unit:.3g} to {loss * loss_unit:.3g}. Lower "
+            "learning_rate_init or scale the features (e.g. with StandardScaler); "
+            "the model was left unchanged."
+        )
+    history.lowest_loss = min(history.lowest_loss, loss)
     history.n_iter += 1
     history.n_samples_seen += train_rows.size
     history.loss_curve.append(float(loss * loss_unit))

@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from skbigmodel import LinearRegressor, LogisticClassifier
+from skbigmodel import LinearRegressor, LogisticClassifier, MLPRegressor
 from skbigmodel._training import TrainingDiverged
 
 
@@ -80,6 +80,24 @@ def test_divergence_raises_and_keeps_the_previous_model(regression_data):
         reg.fit(X_big, y)
     assert _state(reg) == before
     assert np.isfinite(reg.coef_).all()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: LinearRegressor(solver="sgd", learning_rate_init=10.0),
+        lambda: MLPRegressor(hidden_layer_sizes=(8,), solver="sgd",
+                             learning_rate_init=1.0),
+    ],
+)  # fmt: skip
+def test_a_finite_but_exploding_loss_is_a_divergence(make, regression_data):
+    # The loss grows by orders of magnitude per epoch yet stays finite for
+    # a while: n_iter_no_change must not end such a fit as if it converged.
+    X, y = regression_data
+    est = make().set_params(max_iter=50, random_state=0)
+    with pytest.raises(TrainingDiverged, match="the loss grew from"):
+        est.fit(X, y)
+    assert not hasattr(est, "coef_") and not hasattr(est, "coefs_")
 
 
 def test_invalid_hyperparameters_name_the_parameter(binary_data):
