@@ -28,7 +28,7 @@ from .steps import (
     catch_up,
     loss_grad,
     prefetch,
-    prefetch_row,
+    prefetch_sample,
     step_coord,
     step_size,
     update_range,
@@ -48,7 +48,7 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
     p, k = W.shape
     m = hi - lo
     for r in range(lo, min(lo + PREFETCH_ROWS, hi)):
-        prefetch_row(X, order[r])
+        prefetch_sample(X, Y, sw, order[r])
     value = 0.0
     if k == 1:
         w = W.reshape(p)
@@ -57,7 +57,7 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
         grad[p] = 0.0
         for r in range(lo, hi):
             if r + PREFETCH_ROWS < hi:
-                prefetch_row(X, order[r + PREFETCH_ROWS])
+                prefetch_sample(X, Y, sw, order[r + PREFETCH_ROWS])
             i = order[r]
             weight = sw[i]
             if weight == 0.0:
@@ -75,7 +75,7 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
         return value
     for r in range(m):
         if lo + r + PREFETCH_ROWS < hi:
-            prefetch_row(X, order[lo + r + PREFETCH_ROWS])
+            prefetch_sample(X, Y, sw, order[lo + r + PREFETCH_ROWS])
         rows[r] = X[order[lo + r]]
     np.dot(rows[:m], W, z[:m])
     for c in range(k):
