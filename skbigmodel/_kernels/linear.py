@@ -28,6 +28,7 @@ from .steps import (
     catch_up,
     loss_grad,
     prefetch,
+    prefetch_csr_row,
     prefetch_sample,
     step_coord,
     step_size,
@@ -188,10 +189,7 @@ def csr_sgd_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v,
             # arrays of a row 4 ahead (prefetching the weights of the next
             # row as well did not pay: they are a compact array).
             if r + PREFETCH_SPARSE_ROWS < n:
-                ahead = order[r + PREFETCH_SPARSE_ROWS]
-                for q in range(indptr[ahead], indptr[ahead + 1], CACHE_LINE_FLOATS):
-                    prefetch(data, q)
-                    prefetch(indices, q)
+                prefetch_csr_row(data, indices, indptr, order[r + PREFETCH_SPARSE_ROWS])
             i = order[r]
             w = sw[i]
             for c in range(k):
@@ -326,10 +324,7 @@ def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, sta
             # Shuffled rows defeat the hardware prefetcher: ask for the CSR
             # arrays of a row 4 ahead and for the features of the next.
             if r + PREFETCH_SPARSE_ROWS < n:
-                ahead = order[r + PREFETCH_SPARSE_ROWS]
-                for q in range(indptr[ahead], indptr[ahead + 1], CACHE_LINE_FLOATS):
-                    prefetch(data, q)
-                    prefetch(indices, q)
+                prefetch_csr_row(data, indices, indptr, order[r + PREFETCH_SPARSE_ROWS])
             if r + 1 < n:
                 ahead = order[r + 1]
                 for q in range(indptr[ahead], indptr[ahead + 1]):

@@ -61,6 +61,14 @@ def prefetch_row(X, i):
 
 
 @jit(inline="always")
+def prefetch_csr_row(data, indices, indptr, i):
+    """Prefetch the values and column indices of row i of a CSR matrix."""
+    for q in range(indptr[i], indptr[i + 1], CACHE_LINE_FLOATS):
+        prefetch(data, q)
+        prefetch(indices, q)
+
+
+@jit(inline="always")
 def prefetch_sample(X, Y, sw, i):
     """Prefetch all that training reads of sample i: its row, targets and weight.
 
