@@ -20,7 +20,8 @@ ADAPTIVE_MIN_LR = 1e-6
 # A loss (of the standardised problem, where a model of zeros scores about 1)
 # this many times above the lowest of the fit so far is a divergence, even
 # while it is still finite: otherwise n_iter_no_change would end the fit
-# quietly, as if converged, on an exploding model.
+# quietly, as if converged, on an exploding model. Training then stops and
+# keeps the epoch of lowest loss, with a warning.
 DIVERGED_GROWTH = 1e4
 
 
@@ -82,7 +83,6 @@ class History:
     n_samples_seen: int = 0
     best_validation_score: float = -np.inf
     best_params: np.ndarray = None
-    lowest_loss: float = np.inf  # of the standardised problem
 
 
 def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs, monitor,
@@ -103,12 +103,18 @@ def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs, monito
     """
     history = History()
     stopping = _Stopping(est, hyper)
+    lowest = _LowestLoss()
     try:
         for epoch in range(max_epochs):
             monitor.epoch_begin()
             loss, score = _epoch(net, state, hyper, runner, train_rows, est, rng,
                                  validate, history, epoch, loss_unit)  # fmt: skip
-            if monitor.epoch_end(epoch + 1, loss, score, net):
+            stop = monitor.epoch_end(epoch + 1, loss, score, net)
+            if lowest.exploded(loss):
+                lowest.restore(net, state, epoch + 1, loss, loss_unit)
+                break
+            lowest.record(loss, net, state, epoch + 1)
+            if stop:
                 break  # a callback asked to stop
             if check_convergence and stopping.done(loss, score, net, history):
                 break
@@ -147,14 +153,6 @@ def _epoch(net, state, hyper, runner, train_rows, est, rng, validate, history, e
             "Lower learning_rate_init or scale the features "
             "(e.g. with StandardScaler); the model was left unchanged."
         )
-    if loss > DIVERGED_GROWTH * max(history.lowest_loss, 1.0):
-        raise TrainingDiverged(
-            f"Training diverged at epoch {epoch + 1}: the loss grew from "
-            f"{history.lowest_loss * loss_unit:.3g} to {loss * loss_unit:.3g}. Lower "
-            "learning_rate_init or scale the features (e.g. with StandardScaler); "
-            "the model was left unchanged."
-        )
-    history.lowest_loss = min(history.lowest_loss, loss)
     history.n_iter += 1
     history.n_samples_seen += train_rows.size
     history.loss_curve.append(float(loss * loss_unit))
@@ -163,6 +161,34 @@ def _epoch(net, state, hyper, runner, train_rows, est, rng, validate, history, e
         score = validate(net.params)
         history.validation_scores.append(score)
     return loss, score
+
+
+class _LowestLoss:
+    """The epoch of lowest loss so far (parameters and optimiser state), to
+    fall back on when the loss explodes while still finite."""
+
+    def __init__(self):
+        self.loss, self.epoch = np.inf, 0
+        self.params = self.state = None
+
+    def exploded(self, loss):
+        return loss > DIVERGED_GROWTH * max(self.loss, 1.0)
+
+    def record(self, loss, net, state, epoch):
+        if loss < self.loss:
+            self.loss, self.epoch = loss, epoch
+            self.params, self.state = net.params.copy(), state.copy()
+
+    def restore(self, net, state, epoch, loss, loss_unit):
+        net.params[:] = self.params
+        state.m[:], state.v[:], state.step = self.state.m, self.state.v, self.state.step
+        warnings.warn(
+            f"Training diverged at epoch {epoch}: the loss grew from "
+            f"{self.loss * loss_unit:.3g} to {loss * loss_unit:.3g}. The model keeps "
+            f"the parameters of epoch {self.epoch}, whose loss was the lowest. Lower "
+            "learning_rate_init or scale the features (e.g. with StandardScaler).",
+            ConvergenceWarning,
+        )
 
 
 class _Stopping:
