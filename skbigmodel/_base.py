@@ -139,7 +139,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         if reuse and incremental:
             state = self._opt_state.copy()
         else:  # warm_start restarts the optimiser, as scikit-learn's MLP does
-            state = OptimizerState.zeros(net.params.size)
+            state = OptimizerState.zeros(net.params.size, net.moment_dtype)
         hyper, loss_unit = self._hyper(train_rows.size / weight)
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         monitor = Monitor(self, X, y, metadata, loss_unit)

@@ -66,8 +66,8 @@ class OptimizerState:
     step: int = 0
 
     @classmethod
-    def zeros(cls, size):
-        return cls(np.zeros(size), np.zeros(size))
+    def zeros(cls, size, dtype=np.float64):
+        return cls(np.zeros(size, dtype), np.zeros(size, dtype))
 
     def copy(self):
         return OptimizerState(self.m.copy(), self.v.copy(), self.step)

@@ -259,7 +259,7 @@ def _fitted_state_problem(est):
         return f"{params.size} parameters where the shapes need {expected}"
     if not (isinstance(state, OptimizerState)
             and all(isinstance(a, np.ndarray) and a.shape == params.shape
-                    and a.dtype == np.float64 for a in (state.m, state.v))
+                    and a.dtype == net.moment_dtype for a in (state.m, state.v))
             and int(state.step) >= 0):  # fmt: skip
         return "optimiser moments do not match the parameters"
     return None

@@ -63,16 +63,15 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
             weight = sw[i]
             if weight == 0.0:
                 continue
-            x = X[i]
-            acc = 0.0
+            acc = 0.0  # X[i, j], not a view X[i] (see loss_grad)
             for j in range(p):
-                acc += x[j] * w[j]
+                acc += X[i, j] * w[j]
             z[0, 0] = acc + b[0]
-            value += weight * loss_grad(loss, epsilon, z[0], Y[i], g[0])
+            value += weight * loss_grad(loss, epsilon, z, 0, Y, i, g)
             gi = weight * g[0, 0]
             grad[p] += gi
             for j in range(p):
-                grad_w[j] += gi * x[j]
+                grad_w[j] += gi * X[i, j]
         return value
     for r in range(m):
         if lo + r + PREFETCH_ROWS < hi:
@@ -86,7 +85,7 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
         weight = sw[i]
         for c in range(k):
             z[r, c] += b[c]
-        value += weight * loss_grad(loss, epsilon, z[r], Y[i], g[r])
+        value += weight * loss_grad(loss, epsilon, z, r, Y, i, g)
         for c in range(k):
             g[r, c] *= weight
             grad[k * p + c] += g[r, c]
@@ -198,14 +197,14 @@ def csr_sgd_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v,
                 continue
             lo, hi = indptr[i], indptr[i + 1]
             for c in range(k):
-                acc = 0.0  # a register, not z[c] in memory
+                acc = 0.0  # a register, not z[0, c] in memory
                 for q in range(lo, hi):
                     acc += data[q] * params[indices[q] * k + c]
-                z[c] = b[c] + alpha * acc
-            total += w * loss_grad(loss, epsilon, z, Y[i], g)
+                z[0, c] = b[c] + alpha * acc
+            total += w * loss_grad(loss, epsilon, z, 0, Y, i, g)
             for c in range(k):
-                row_grads[r - start, c] = w * g[c]
-                grad_b[c] += w * g[c]
+                row_grads[r - start, c] = w * g[0, c]
+                grad_b[c] += w * g[0, c]
         eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
         grad_scale = weight_scale / (stop - start)
         alpha *= 1.0 - eta * a2
@@ -280,7 +279,7 @@ def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, sta
     data/indices/indptr : the CSR arrays (float32/64; int32/64). state :
     (n_features, csr_state_width(n_outputs)) float64, 64-byte aligned:
     each feature's weights, moments, summed gradient, penalty scale (k
-    each) and last batch on one cache line. z, g, grad_b : (n_outputs,)
+    each) and last batch on one cache line. z, g : (1, n_outputs) and grad_b : (n_outputs,)
     float64. fresh, fresh_last : (max non-zeros in a row,) int64. etas,
     grad_scales : (n_batches,) and cum_eta : (n_batches + 1,) float64.
 
@@ -360,13 +359,13 @@ def csr_epoch(data, indices, indptr, Y, sw, order, batch_size, params, m, v, sta
                         stepped, lazy)  # fmt: skip
                     state[j, G + c] = 0.0
             for c in range(k):
-                acc = 0.0  # a register, not z[c] in memory
+                acc = 0.0  # a register, not z[0, c] in memory
                 for q in range(lo, hi):
                     acc += data[q] * state[indices[q], c]
-                z[c] = b[c] + acc
-            total += w * loss_grad(loss, epsilon, z, Y[i], g)
+                z[0, c] = b[c] + acc
+            total += w * loss_grad(loss, epsilon, z, 0, Y, i, g)
             for c in range(k):
-                gc = w * g[c]
+                gc = w * g[0, c]
                 grad_b[c] += gc
                 for q in range(lo, hi):
                     state[indices[q], G + c] += gc * data[q]

@@ -212,7 +212,7 @@ def mlp_epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, params
     when ``sparse`` and the CSR arrays data/indices/indptr hold the input.
     Y : (n_samples, n_targets) float64. sw : (n_samples,) float64. order :
     rows in visiting order (int64). params, grad : flat, X's dtype; m, v :
-    float64 moments. sizes, offsets : int64 layer widths and weight offsets.
+    moments in X's dtype too. sizes, offsets : int64 layer widths and weight offsets.
     A : batch_size * sum(sizes[:-1]), Z : batch_size * sum(sizes[1:]),
     D : 2 * batch_size * max(sizes[1:]) scratch in X's dtype. keys :
     (batch_size,) uint64 scratch. keep : 1 - dropout; seed : uint64 of this
@@ -257,7 +257,7 @@ def mlp_epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, params
         delta = D[: mb * k].reshape((mb, k))
         for r in range(mb):
             i = order[start + r]
-            total += sw[i] * loss_grad(loss, epsilon, out[r], Y[i], delta[r])
+            total += sw[i] * loss_grad(loss, epsilon, out, r, Y, i, delta)
             for c in range(k):
                 delta[r, c] *= sw[i]
         # backward, layer by layer; deltas alternate between D's two blocks

@@ -69,11 +69,13 @@ def test_loss_grad_matches_reference(loss):
     X, Y, sw, k = make_problem(loss)
     Z = np.random.default_rng(1).standard_normal((len(Y), k)) * 3
     values, G = reference.loss_grad(loss, 0.3, Z, Y)
-    g = np.empty(k)
+    g = np.empty((2, k))
     for i in range(len(Y)):
-        value = kernels.loss_grad(loss, 0.3, Z[i].copy(), Y[i], g)
+        # the kernel reads row 1 of its outputs and writes row 1 of g
+        z = np.stack([np.full(k, np.nan), Z[i]])
+        value = kernels.loss_grad(loss, 0.3, z, 1, Y, i, g)
         np.testing.assert_allclose(value, values[i], rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(g, G[i], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(g[1], G[i], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("loss", list(LOSSES))
@@ -83,26 +85,26 @@ def test_loss_grad_matches_reference(loss):
 def test_loss_grad_finite_differences(loss, z, label):
     kind = LOSSES[loss]
     k = {"regression": 2, "binary": 1, "multiclass": 4}[kind]
-    z = np.array(z[:k])
-    y = {"regression": np.array([0.5, -1.0]), "binary": np.array([label % 2.0]),
-         "multiclass": np.array([float(label)])}[kind]  # fmt: skip
+    z = np.array([z[:k]])
+    y = {"regression": np.array([[0.5, -1.0]]), "binary": np.array([[label % 2.0]]),
+         "multiclass": np.array([[float(label)]])}[kind]  # fmt: skip
     if kind == "regression":  # stay away from the kinks of huber / insensitive
         residual = z - y
         if np.any(np.abs(np.abs(residual) - 0.3) < 1e-3) or np.any(
             np.abs(residual) < 1e-3
         ):
             return
-    g = np.empty(k)
-    kernels.loss_grad(loss, 0.3, z, y, g)
+    g = np.empty((1, k))
+    kernels.loss_grad(loss, 0.3, z, 0, y, 0, g)
     h = 1e-6
     for c in range(k):
         up, down = z.copy(), z.copy()
-        up[c] += h
-        down[c] -= h
-        scratch = np.empty(k)
-        fd = (kernels.loss_grad(loss, 0.3, up, y, scratch)
-              - kernels.loss_grad(loss, 0.3, down, y, scratch)) / (2 * h)  # fmt: skip
-        np.testing.assert_allclose(g[c], fd, rtol=1e-5, atol=1e-6)
+        up[0, c] += h
+        down[0, c] -= h
+        scratch = np.empty((1, k))
+        fd = (kernels.loss_grad(loss, 0.3, up, 0, y, 0, scratch)
+              - kernels.loss_grad(loss, 0.3, down, 0, y, 0, scratch)) / (2 * h)  # fmt: skip
+        np.testing.assert_allclose(g[0, c], fd, rtol=1e-5, atol=1e-6)
 
 
 @settings(max_examples=200, deadline=None)
