@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._kernels.steps import shuffled
 from ._penalties import penalty_value
 
 __all__ = ["Hyper", "OptimizerState", "TrainingDiverged", "train"]
@@ -141,7 +142,9 @@ def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs, monito
 def _epoch(net, state, hyper, runner, train_rows, est, rng, validate, history, epoch,
            loss_unit):  # fmt: skip
     """Run one epoch, check it, record it; return (standardised loss, score)."""
-    order = rng.permutation(train_rows) if est.shuffle else train_rows
+    order = train_rows
+    if est.shuffle:
+        order = shuffled(train_rows, rng.randint(2**63 - 1, dtype=np.int64))
     loss_sum, state.step = runner(net.params, state.m, state.v, order, state.step,
                                   hyper)  # fmt: skip
     total_weight = train_rows.size / hyper.weight_scale

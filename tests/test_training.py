@@ -97,3 +97,21 @@ def test_shuffle_false_visits_rows_in_order(binary_data):
     assert np.array_equal(a.coef_, b.coef_)
     c = LogisticClassifier(shuffle=True, max_iter=3, random_state=1).fit(X, y)
     assert not np.array_equal(a.coef_, c.coef_)
+
+
+def test_epoch_shuffles_are_uniform_permutations():
+    from scipy.stats import chisquare
+
+    from skbigmodel._kernels.steps import shuffled
+
+    rows = np.arange(10, 14)  # the rows of a fit need not start at 0
+    seeds = np.random.default_rng(0).integers(0, 2**63 - 1, 24_000)
+    counts = {}
+    for seed in seeds:
+        order = shuffled(rows, seed)
+        assert np.array_equal(np.sort(order), rows)
+        counts[tuple(order)] = counts.get(tuple(order), 0) + 1
+    assert np.array_equal(rows, np.arange(10, 14))  # the input is left alone
+    assert len(counts) == 24  # every permutation of 4 rows, each about as often
+    assert chisquare(list(counts.values())).pvalue > 1e-3
+    assert np.array_equal(shuffled(rows, seeds[0]), shuffled(rows, seeds[0]))
