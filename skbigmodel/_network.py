@@ -8,6 +8,7 @@ its raw outputs with NumPy (``decision``).
 """
 
 import functools
+import threading
 import time
 
 import numba
@@ -311,21 +312,29 @@ class _MLPEpochs:
         # how many draws shuffling took (sample weights == repetitions).
         self.seeds = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
         self.targets = (Y, sample_weight)
-        self.grad = np.empty_like(net.params)
-        self.A = np.empty(batch_size * int(sizes[:-1].sum()), dtype=dtype)
-        self.Z = np.empty(batch_size * int(sizes[1:].sum()), dtype=dtype)
-        self.D = np.empty(2 * batch_size * int(sizes[1:].max()), dtype=dtype)
-        self.keys = np.empty(batch_size, dtype=np.uint64)
+        # scratch of each half of a batch (see mlp_kernels.mlp_epoch)
+        capacity = -(-batch_size // 2)
+        self.grads = np.empty((2, net.params.size), dtype=dtype)
+        self.A = np.empty((2, capacity * int(sizes[:-1].sum())), dtype=dtype)
+        self.Z = np.empty((2, capacity * int(sizes[1:].sum())), dtype=dtype)
+        self.D = np.empty((2, 2 * capacity * int(sizes[1:].max())), dtype=dtype)
+        self.keys = np.empty((2, capacity), dtype=np.uint64)
+        self.losses = np.empty(2)
         self.n_jobs = n_jobs
+        self.workers = 1
         self.chooser = None  # created on the first epoch, kept across epochs
 
     def __call__(self, params, m, v, order, step, hyper):
-        """One epoch; the BLAS thread count follows measured speed.
+        """One epoch on one thread or on all, as measured speed says.
 
-        BLAS threads wait for each other at every product: with a core
-        taken by another process, a mini-batch of small products ran up to
-        30x slower on two threads than on one. The epoch's dropout seed is
-        drawn once, so segments change no bit of the result.
+        On all, the two halves of every batch run on two Python threads,
+        each in compiled code with half the BLAS threads: BLAS threads alone
+        left the second core mostly idle on these small products (an epoch
+        was about as fast on one as on two). BLAS threads wait for each
+        other at every product: with a core taken by another process, a
+        mini-batch ran up to 30x slower on two threads than on one, hence
+        the chooser. The epoch's dropout seed is drawn once, so segments
+        change no bit of the result, and neither does the thread count.
         """
         self.seed = np.uint64(self.seeds.randint(np.iinfo(np.int64).max))
         if self.chooser is None:
@@ -334,9 +343,11 @@ class _MLPEpochs:
         limits = []
 
         def set_threads(threads):
+            # one thread, or two halves sharing the cores' BLAS threads
+            self.workers = min(2, threads)
             if limits:
                 limits.pop().restore_original_limits()
-            limits.append(self.blas.limit(limits=threads))
+            limits.append(self.blas.limit(limits=max(1, threads // self.workers)))
 
         try:
             return run_in_segments(self._run, params, m, v, order, step, hyper,
@@ -347,9 +358,51 @@ class _MLPEpochs:
 
     def _run(self, params, m, v, order, step, hyper):
         net = self.net
-        return mlp_kernels.mlp_epoch(
-            *self.inputs, *self.targets, order, self.batch_size, params, m, v,
-            self.grad, net.sizes, net.offsets, self.A, self.Z, self.D, self.keys,
-            ACTIVATIONS[net.activation][0], float(1.0 - net.dropout), self.seed,
-            *hyper.kernel_args(), step,
-        )  # fmt: skip
+        counter = np.zeros(1, dtype=np.int64)
+
+        def run(worker):
+            return mlp_kernels.mlp_epoch(
+                *self.inputs, *self.targets, order, self.batch_size, params, m, v,
+                self.grads, net.sizes, net.offsets, self.A, self.Z, self.D, self.keys,
+                self.losses, ACTIVATIONS[net.activation][0], float(1.0 - net.dropout),
+                self.seed, *hyper.kernel_args(), step, worker, self.workers, counter,
+            )  # fmt: skip
+
+        if self.workers == 1:
+            return run(0)
+        helper = _Worker(run, 1)
+        try:
+            return run(0)
+        finally:
+            helper.join()
+
+
+class _Worker(threading.Thread):
+    """Runs ``run(worker)`` on a thread of its own; join() re-raises its error.
+
+    The threads of an epoch wait for each other at every batch, so once
+    the calling thread's part has returned, this one's finishes at once:
+    join() waits for it even through Ctrl-C, so that no thread still writes
+    the parameters when the training loop handles the interrupt.
+    """
+
+    def __init__(self, run, worker):
+        super().__init__(daemon=True)
+        self.run_part, self.worker, self.error = run, worker, None
+        self.start()
+
+    def run(self):
+        try:
+            self.run_part(self.worker)
+        except BaseException as error:  # re-raised in the calling thread
+            self.error = error
+
+    def join(self):
+        while True:
+            try:
+                super().join()
+                break
+            except KeyboardInterrupt:
+                continue
+        if self.error is not None:
+            raise self.error

@@ -21,6 +21,7 @@ import numpy as np
 
 from .._numba import jit
 from .steps import PREFETCH_ROWS, loss_grad, prefetch_row, step_size, update_range
+from .sync import barrier
 
 # Activation codes; ``skbigmodel._mlp`` maps names to them.
 RELU, LEAKY_RELU, GELU, SILU, TANH, LOGISTIC, IDENTITY = range(7)
@@ -201,106 +202,158 @@ def first_layer_grad(data, indices, indptr, sparse, order, start, mb, delta, inp
 
 
 @jit
+def slice_grad(X, data, indices, indptr, sparse, Y, sw, order, start, mb, params, grad,
+               sizes, offsets, A, Z, D, keys, capacity, activation, keep, seed, loss,
+               epsilon):  # fmt: skip
+    """Forward and backward pass of rows order[start:start + mb]: writes the
+    summed weighted gradient into ``grad`` and returns the summed weighted
+    loss. A, Z, D, keys : scratch for ``capacity`` rows (see ``mlp_epoch``).
+    """
+    n_layers = sizes.shape[0] - 1
+    total = 0.0
+    widest = D.shape[0] // (2 * capacity)
+    if keep < 1.0:
+        sample_keys(X, data, indices, indptr, sparse, order, start, mb, keys)
+    # forward: A block l is the input of layer l, Z block l its output
+    a_at, z_at, unit_base = 0, 0, 0
+    for layer in range(n_layers):
+        n_in, n_out = sizes[layer], sizes[layer + 1]
+        w_at = offsets[layer]
+        W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
+        b = params[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
+        inputs = A[a_at : a_at + mb * n_in].reshape((mb, n_in))
+        out = Z[z_at : z_at + mb * n_out].reshape((mb, n_out))
+        if layer == 0:
+            first_layer(X, data, indices, indptr, sparse, order, start, mb, W, out,
+                        inputs)  # fmt: skip
+        else:
+            np.dot(inputs, W, out)
+        for r in range(mb):
+            for c in range(n_out):
+                out[r, c] += b[c]
+        if layer < n_layers - 1:  # hidden: activation, then dropout
+            a_at += capacity * n_in
+            act = A[a_at : a_at + mb * n_out].reshape((mb, n_out))
+            activate_block(activation, out, act)
+            if keep < 1.0:
+                dropout_block(seed, keys, unit_base, keep, act)
+            unit_base += n_out
+            z_at += capacity * n_out
+    # output: weighted loss gradients into the first delta block
+    k = sizes[n_layers]
+    delta = D[: mb * k].reshape((mb, k))
+    for r in range(mb):
+        i = order[start + r]
+        total += sw[i] * loss_grad(loss, epsilon, out, r, Y, i, delta)
+        for c in range(k):
+            delta[r, c] *= sw[i]
+    # backward, layer by layer; deltas alternate between D's two blocks
+    turn = 0
+    for layer in range(n_layers - 1, -1, -1):
+        n_in, n_out = sizes[layer], sizes[layer + 1]
+        w_at = offsets[layer]
+        grad_W = grad[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
+        grad_b = grad[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
+        inputs = A[a_at : a_at + mb * n_in].reshape((mb, n_in))
+        if layer == 0:
+            first_layer_grad(data, indices, indptr, sparse, order, start, mb, delta,
+                             inputs, grad_W)  # fmt: skip
+        else:
+            np.dot(inputs.T, delta, grad_W)
+        for c in range(n_out):
+            grad_b[c] = 0.0
+        for r in range(mb):
+            for c in range(n_out):
+                grad_b[c] += delta[r, c]
+        if layer == 0:
+            break
+        W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
+        turn = 1 - turn
+        at = turn * capacity * widest
+        previous = D[at : at + mb * n_in].reshape((mb, n_in))
+        np.dot(delta, W.T, previous)
+        z_at -= capacity * n_in
+        unit_base -= n_in
+        pre = Z[z_at : z_at + mb * n_in].reshape((mb, n_in))
+        activation_grad_block(activation, pre, previous)
+        if keep < 1.0:
+            dropout_block(seed, keys, unit_base, keep, previous)
+        delta = previous
+        a_at -= capacity * sizes[layer - 1]
+    return total
+
+
+@jit
 def mlp_epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, params, m,
-              v, grad, sizes, offsets, A, Z, D, keys, activation, keep, seed, loss,
-              epsilon,
-              opt, lr, schedule, power_t, momentum, nesterov, beta_1, beta_2, eps,
-              a1, a2, weight_scale, step):  # fmt: skip
-    """One epoch of mini-batch training of an MLP.
+              v, grads, sizes, offsets, A, Z, D, keys, losses, activation, keep, seed,
+              loss, epsilon, opt, lr, schedule, power_t, momentum, nesterov, beta_1,
+              beta_2, eps, a1, a2, weight_scale, step, worker, n_workers,
+              counter):  # fmt: skip
+    """One epoch of mini-batch training of an MLP, on thread ``worker`` of
+    ``n_workers`` (1 or 2) that all run this function at once.
 
     X : (n_samples, n_features) C-contiguous float32/64, or (0, n_features)
     when ``sparse`` and the CSR arrays data/indices/indptr hold the input.
     Y : (n_samples, n_targets) float64. sw : (n_samples,) float64. order :
-    rows in visiting order (int64). params, grad : flat, X's dtype; m, v :
-    moments in X's dtype too. sizes, offsets : int64 layer widths and weight offsets.
-    A : batch_size * sum(sizes[:-1]), Z : batch_size * sum(sizes[1:]),
-    D : 2 * batch_size * max(sizes[1:]) scratch in X's dtype. keys :
-    (batch_size,) uint64 scratch. keep : 1 - dropout; seed : uint64 of this
-    epoch's masks. Returns (sum of weighted sample losses, the last step).
+    rows in visiting order (int64). params : flat, X's dtype; m, v : moments
+    in X's dtype too. sizes, offsets : int64 layer widths and weight offsets.
+    Per half of a batch h (0, 1), scratch in X's dtype for ``capacity`` =
+    ceil(batch_size / 2) rows: grads[h] (len(params)), A[h] : capacity *
+    sum(sizes[:-1]), Z[h] : capacity * sum(sizes[1:]), D[h] : 2 * capacity *
+    max(sizes[1:]); keys[h] (capacity,) uint64; losses (2,) float64. keep :
+    1 - dropout; seed : uint64 of this epoch's masks. counter : (1,) int64,
+    zero, the threads' meeting count (see ``sync.barrier``).
+
+    Every batch is cut in two fixed halves whose gradients are summed in a
+    fixed order, and the update of the parameters is cut in two fixed
+    ranges; thread h takes half h (one thread takes both), so the result
+    does not depend on the number of threads. Returns (sum of weighted
+    sample losses, the last step); the sum is complete on worker 0.
     """
     n_layers = sizes.shape[0] - 1
+    n_params = params.shape[0]
     n = order.shape[0]
+    capacity = keys.shape[1]
     total = 0.0
-    widest = D.shape[0] // (2 * batch_size)
+    meeting = 0
     for start in range(0, n, batch_size):
-        mb = min(start + batch_size, n) - start
+        stop = min(start + batch_size, n)
         step += 1
-        if keep < 1.0:
-            sample_keys(X, data, indices, indptr, sparse, order, start, mb, keys)
-        # forward: A block l is the input of layer l, Z block l its output
-        a_at, z_at, unit_base = 0, 0, 0
-        for layer in range(n_layers):
-            n_in, n_out = sizes[layer], sizes[layer + 1]
-            w_at = offsets[layer]
-            W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
-            b = params[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
-            inputs = A[a_at : a_at + mb * n_in].reshape((mb, n_in))
-            out = Z[z_at : z_at + mb * n_out].reshape((mb, n_out))
-            if layer == 0:
-                first_layer(X, data, indices, indptr, sparse, order, start, mb, W, out,
-                            inputs)  # fmt: skip
-            else:
-                np.dot(inputs, W, out)
-            for r in range(mb):
-                for c in range(n_out):
-                    out[r, c] += b[c]
-            if layer < n_layers - 1:  # hidden: activation, then dropout
-                a_at += batch_size * n_in
-                act = A[a_at : a_at + mb * n_out].reshape((mb, n_out))
-                activate_block(activation, out, act)
-                if keep < 1.0:
-                    dropout_block(seed, keys, unit_base, keep, act)
-                unit_base += n_out
-                z_at += batch_size * n_out
-        # output: weighted loss gradients into the first delta block
-        k = sizes[n_layers]
-        delta = D[: mb * k].reshape((mb, k))
-        for r in range(mb):
-            i = order[start + r]
-            total += sw[i] * loss_grad(loss, epsilon, out, r, Y, i, delta)
-            for c in range(k):
-                delta[r, c] *= sw[i]
-        # backward, layer by layer; deltas alternate between D's two blocks
-        turn = 0
-        for layer in range(n_layers - 1, -1, -1):
-            n_in, n_out = sizes[layer], sizes[layer + 1]
-            w_at = offsets[layer]
-            grad_W = grad[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
-            grad_b = grad[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
-            inputs = A[a_at : a_at + mb * n_in].reshape((mb, n_in))
-            if layer == 0:
-                first_layer_grad(data, indices, indptr, sparse, order, start, mb, delta,
-                                 inputs, grad_W)  # fmt: skip
-            else:
-                np.dot(inputs.T, delta, grad_W)
-            for c in range(n_out):
-                grad_b[c] = 0.0
-            for r in range(mb):
-                for c in range(n_out):
-                    grad_b[c] += delta[r, c]
-            if layer == 0:
-                break
-            W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))
-            turn = 1 - turn
-            at = turn * batch_size * widest
-            previous = D[at : at + mb * n_in].reshape((mb, n_in))
-            np.dot(delta, W.T, previous)
-            z_at -= batch_size * n_in
-            unit_base -= n_in
-            pre = Z[z_at : z_at + mb * n_in].reshape((mb, n_in))
-            activation_grad_block(activation, pre, previous)
-            if keep < 1.0:
-                dropout_block(seed, keys, unit_base, keep, previous)
-            delta = previous
-            a_at -= batch_size * sizes[layer - 1]
-        # one optimiser step over all layers; biases are not penalised
+        half = (stop - start + 1) // 2
+        for h in range(worker, 2, n_workers):
+            lo = min(start + h * half, stop)
+            hi = min(lo + half, stop)
+            if lo == hi:  # a batch of one row has an empty second half
+                grads[h, :] = 0.0
+                losses[h] = 0.0
+                continue
+            losses[h] = slice_grad(X, data, indices, indptr, sparse, Y, sw, order, lo,
+                                   hi - lo, params, grads[h], sizes, offsets, A[h],
+                                   Z[h], D[h], keys[h], capacity, activation, keep,
+                                   seed, loss, epsilon)  # fmt: skip
+        meeting += 1
+        barrier(counter, n_workers, meeting)
+        total += losses[0] + losses[1]
+        # one optimiser step, parameters cut in two ranges; biases are not penalised
         eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
-        grad_scale = weight_scale / mb
-        for layer in range(n_layers):
-            w_at = offsets[layer]
-            b_at = w_at + sizes[layer] * sizes[layer + 1]
-            update_range(params, grad, grad_scale, m, v, w_at, b_at, opt, eta, momentum,
-                         nesterov, beta_1, beta_2, eps, a1, a2)  # fmt: skip
-            update_range(params, grad, grad_scale, m, v, b_at, b_at + sizes[layer + 1],
-                         opt, eta, momentum, nesterov, beta_1, beta_2, eps, 0.0, 0.0)  # fmt: skip
+        grad_scale = weight_scale / (stop - start)
+        for h in range(worker, 2, n_workers):
+            lo, hi = h * n_params // 2, (h + 1) * n_params // 2
+            summed = grads[0]
+            for q in range(lo, hi):
+                summed[q] += grads[1, q]
+            for layer in range(n_layers):
+                w_at = offsets[layer]
+                b_at = w_at + sizes[layer] * sizes[layer + 1]
+                end = b_at + sizes[layer + 1]
+                if max(w_at, lo) < min(b_at, hi):
+                    update_range(params, summed, grad_scale, m, v, max(w_at, lo),
+                                 min(b_at, hi), opt, eta, momentum, nesterov, beta_1,
+                                 beta_2, eps, a1, a2)  # fmt: skip
+                if max(b_at, lo) < min(end, hi):
+                    update_range(params, summed, grad_scale, m, v, max(b_at, lo),
+                                 min(end, hi), opt, eta, momentum, nesterov, beta_1,
+                                 beta_2, eps, 0.0, 0.0)  # fmt: skip
+        meeting += 1
+        barrier(counter, n_workers, meeting)
     return total, step
