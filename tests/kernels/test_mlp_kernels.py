@@ -97,3 +97,34 @@ def test_sample_keys_depend_on_values_only():
     mlp_kernels.sample_keys(np.empty((0, 2)), csr.data, csr.indices, csr.indptr, True,
                             np.arange(3), 0, 3, sparse_keys)  # fmt: skip
     assert sparse_keys[0] == sparse_keys[2] != sparse_keys[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_two_threads_give_the_bits_of_one(dtype, sparse):
+    """The halves of each batch on two Python threads, or in turn on one."""
+    rng = np.random.default_rng(0)
+    n, sizes = 301, [6, 9, 7, 3]  # 301 rows, batches of 20: the last has 1 row
+    X = rng.standard_normal((n, sizes[0])).astype(dtype)
+    Y = rng.integers(0, 3, (n, 1)).astype(float)
+    sw = rng.uniform(0.5, 2.0, n)
+    data = sp.csr_matrix(X) if sparse else X
+    results = []
+    for workers in (1, 2, 1, 2):
+        net = MLPNetwork(sizes, dtype, "gelu", 0.3)
+        net.initialize(np.random.RandomState(1))
+        hyper = Hyper(loss=steps.MULTINOMIAL, epsilon=0.1, opt=steps.ADAM, lr=0.01,
+                      schedule=steps.CONSTANT, power_t=0.5, momentum=0.9, nesterov=False,
+                      beta_1=0.9, beta_2=0.999, eps=1e-8, a1=0.001, a2=0.01,
+                      weight_scale=1.0, fit_intercept=True)  # fmt: skip
+        state = OptimizerState.zeros(net.params.size, net.moment_dtype)
+        runner = net.epoch_runner(data, Y, sw, 20, np.random.RandomState(0))
+        runner.seed, runner.workers = np.uint64(7), workers
+        order = np.random.default_rng(2).permutation(n)
+        total, step = runner._run(net.params, state.m, state.v, order, 0, hyper)
+        results.append((net.params.copy(), state.m.copy(), state.v.copy(), total, step))
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
+    assert results[0][4] == -(-n // 20) and np.isfinite(results[0][3])
+    assert results[0][1].dtype == dtype  # float32 networks keep float32 moments
