@@ -100,7 +100,7 @@ NEIGHBOUR_THREADS = 2
 PRELUDES = {  # what a neighbour-effect subprocess runs before importing torch
     "none": "nothing (skbigmodel never imported)",
     "mlp": "`import skbigmodel` + small MLPClassifier fit",
-    "linear": "`import skbigmodel` + small LogisticClassifier fit (parallel kernel)",
+    "linear": "`import skbigmodel` + small LogisticClassifier fit (two threads)",
 }
 
 

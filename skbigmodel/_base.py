@@ -1,6 +1,5 @@
 """fit / partial_fit / predict and the shared hyperparameters, written once."""
 
-from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,7 +10,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._monitor import Monitor
-from ._numba import numba_threads
 from ._optimizers import OPTIMIZERS, SCHEDULES, optimizer_scalars
 from ._penalties import PENALTIES, penalty_strengths
 from ._sklearn_compat import (
@@ -146,17 +144,11 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         monitor.fit_begin()
         batch_size = self._batch_size(train_rows.size)
         runner = net.epoch_runner(X, Y, sw, batch_size, rng, self.n_jobs)
-        # Only kernels with parallel regions need Numba's threading layer; an
-        # MLP (BLAS threads only) leaves it unstarted, since a started GNU
-        # OpenMP layer halves the speed of PyTorch in the same process.
-        threads = numba_threads(self.n_jobs) if net.numba_parallel else nullcontext()
-        with threads:
-            history = train(
-                net, state, hyper, runner, train_rows, est=self, rng=rng,
-                max_epochs=1 if incremental else self.max_iter, monitor=monitor,
-                validate=validate, loss_unit=loss_unit,
-                check_convergence=not incremental,
-            )  # fmt: skip
+        history = train(
+            net, state, hyper, runner, train_rows, est=self, rng=rng,
+            max_epochs=1 if incremental else self.max_iter, monitor=monitor,
+            validate=validate, loss_unit=loss_unit, check_convergence=not incremental,
+        )  # fmt: skip
         self._network, self._opt_state = net, state
         self._record(history, reuse, validate is not None)
         self._set_fitted(net)

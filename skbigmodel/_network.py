@@ -8,10 +8,8 @@ its raw outputs with NumPy (``decision``).
 """
 
 import functools
-import threading
 import time
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import erf, expit
@@ -27,7 +25,7 @@ from ._kernels.linear import (
     dense_epoch,
 )
 from ._kernels.steps import CACHE_LINE_FLOATS
-from ._numba import ThreadChooser, check_fork_safety, resolve_n_jobs
+from ._numba import ThreadChooser, resolve_n_jobs, run_parts
 
 __all__ = ["LinearNetwork", "MLPNetwork"]
 
@@ -46,7 +44,6 @@ MIN_CHUNK_ROWS = {True: 32, False: 128}
 class LinearNetwork:
     """Flat parameters of a linear model and the kernels that train them."""
 
-    numba_parallel = True  # the dense epoch kernel has parallel regions
     # float64 optimiser moments whatever X's dtype: a linear model's update
     # is cheap next to its pass over the data, and the CSR kernels keep
     # their per-feature state in float64.
@@ -92,7 +89,7 @@ class LinearNetwork:
         """A callable running one epoch on rows ``order`` of X (see ``_training``)."""
         if sp.issparse(X):
             return _CSREpochs(self, X, Y, sample_weight, batch_size)
-        return _DenseEpochs(self, X, Y, sample_weight, batch_size)
+        return _DenseEpochs(self, X, Y, sample_weight, batch_size, n_jobs)
 
 
 def run_in_segments(run, params, m, v, order, step, hyper, batch_size, chooser,
@@ -112,7 +109,7 @@ def run_in_segments(run, params, m, v, order, step, hyper, batch_size, chooser,
 
 
 class _DenseEpochs:
-    def __init__(self, net, X, Y, sample_weight, batch_size):
+    def __init__(self, net, X, Y, sample_weight, batch_size, n_jobs=None):
         k, p = net.n_outputs, net.n_features
         batch_rows = min(batch_size, X.shape[0])
         most = max(1, batch_rows // MIN_CHUNK_ROWS[k == 1])
@@ -127,28 +124,31 @@ class _DenseEpochs:
         self.z = np.empty((n_chunks, chunk_rows, k), dtype=X.dtype)
         self.g = np.empty((n_chunks, chunk_rows, k), dtype=X.dtype)
         self.losses = np.empty(n_chunks)
-        self.chooser = None  # created on the first epoch, kept across epochs
+        self.n_jobs, self.workers = n_jobs, 1
+        self.chooser = None
 
     def __call__(self, params, m, v, order, step, hyper):
-        if self.partial.shape[0] == 1:  # serial: one call for the whole epoch
-            return self._run(params, m, v, order, step, hyper)
-        check_fork_safety()  # parallel regions ahead
-        if self.chooser is None:
-            self.chooser = ThreadChooser(numba.get_num_threads())
-        threads_before = numba.get_num_threads()
-        try:
-            return run_in_segments(self._run, params, m, v, order, step, hyper,
-                                   self.batch_size, self.chooser,
-                                   numba.set_num_threads)  # fmt: skip
-        finally:
-            numba.set_num_threads(threads_before)
+        n_chunks = self.partial.shape[0]
+        if self.chooser is None:  # kept across epochs
+            self.chooser = ThreadChooser(min(n_chunks, resolve_n_jobs(self.n_jobs)))
+
+        def set_threads(threads):
+            self.workers = threads
+
+        return run_in_segments(self._run, params, m, v, order, step, hyper,
+                               self.batch_size, self.chooser, set_threads)  # fmt: skip
 
     def _run(self, params, m, v, order, step, hyper):
-        return dense_epoch(
-            *self.args, order, self.batch_size, params, m, v, self.partial,
-            self.rows, self.z, self.g, self.losses, *hyper.kernel_args(), step,
-            hyper.fit_intercept,
-        )  # fmt: skip
+        counter = np.zeros(1, dtype=np.int64)
+
+        def part(worker):
+            return dense_epoch(
+                *self.args, order, self.batch_size, params, m, v, self.partial,
+                self.rows, self.z, self.g, self.losses, *hyper.kernel_args(), step,
+                hyper.fit_intercept, worker, self.workers, counter,
+            )  # fmt: skip
+
+        return run_parts(part, self.workers)
 
 
 class _CSREpochs:
@@ -213,7 +213,6 @@ class MLPNetwork:
     layer's outputs are raw scores (the loss applies the output link).
     """
 
-    numba_parallel = False  # its threads are BLAS threads
 
     def __init__(self, sizes, dtype, activation, dropout, params=None):
         self.sizes = np.asarray(sizes, dtype=np.int64)
@@ -368,41 +367,4 @@ class _MLPEpochs:
                 self.seed, *hyper.kernel_args(), step, worker, self.workers, counter,
             )  # fmt: skip
 
-        if self.workers == 1:
-            return run(0)
-        helper = _Worker(run, 1)
-        try:
-            return run(0)
-        finally:
-            helper.join()
-
-
-class _Worker(threading.Thread):
-    """Runs ``run(worker)`` on a thread of its own; join() re-raises its error.
-
-    The threads of an epoch wait for each other at every batch, so once
-    the calling thread's part has returned, this one's finishes at once:
-    join() waits for it even through Ctrl-C, so that no thread still writes
-    the parameters when the training loop handles the interrupt.
-    """
-
-    def __init__(self, run, worker):
-        super().__init__(daemon=True)
-        self.run_part, self.worker, self.error = run, worker, None
-        self.start()
-
-    def run(self):
-        try:
-            self.run_part(self.worker)
-        except BaseException as error:  # re-raised in the calling thread
-            self.error = error
-
-    def join(self):
-        while True:
-            try:
-                super().join()
-                break
-            except KeyboardInterrupt:
-                continue
-        if self.error is not None:
-            raise self.error
+        return run_parts(run, self.workers)

@@ -1,23 +1,17 @@
-"""Numba plumbing: the cached ``jit`` decorator and the thread-count context.
+"""Numba plumbing: the cached ``jit`` decorator, and the threads of the kernels.
 
 Only this module decides how kernels are compiled and how many threads they
 use, so that the kernels themselves stay plain arrays-in, arrays-out code.
 """
 
-import contextlib
 import hashlib
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numba
 
-__all__ = [
-    "ThreadChooser",
-    "check_fork_safety",
-    "jit",
-    "numba_threads",
-    "resolve_n_jobs",
-]
+__all__ = ["ThreadChooser", "jit", "resolve_n_jobs", "run_parts"]
 
 KERNELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernels")
 
@@ -107,7 +101,8 @@ def jit(func=None, *, parallel=False, fastmath=False, inline="never"):
 
 
 def resolve_n_jobs(n_jobs):
-    """Number of Numba threads for ``n_jobs`` (None or -1: all available)."""
+    """Number of threads for ``n_jobs`` (None or -1: all, i.e. Numba's thread count,
+    one per core unless NUMBA_NUM_THREADS says otherwise)."""
     n_max = numba.config.NUMBA_NUM_THREADS
     if n_jobs is None:
         return n_max
@@ -116,72 +111,68 @@ def resolve_n_jobs(n_jobs):
     return max(1, min(int(n_jobs), n_max))
 
 
-# Numba's "workqueue" threading layer aborts the process when two Python
-# threads enter a parallel region at once; "omp" and "tbb" do not. Only on
-# workqueue are parallel calls serialised through this lock.
-_WORKQUEUE_LOCK = threading.RLock()
+class _Helpers:
+    """The helper threads of the kernels, started on first use and shared.
 
-
-@contextlib.contextmanager
-def numba_threads(n_jobs):
-    """Run the enclosed kernels on ``n_jobs`` threads, then restore the count.
-
-    ``numba.set_num_threads`` is per Python thread, so concurrent callers
-    cannot change each other's count.
+    A kernel runs on up to n threads as n parts of one compiled epoch: part
+    0 on the calling thread, the others on these helpers, all at once (they
+    meet at barriers inside the kernel, see ``_kernels/sync.py``). Plain
+    Python threads running nogil code, rather than Numba's parallel regions:
+    a started GNU OpenMP layer was measured to slow PyTorch in the same
+    process 2-3x, is not fork-safe, and Numba's workqueue layer aborts the
+    process when two Python threads enter a parallel region at once.
     """
-    previous = numba.get_num_threads()  # also starts the threading layer
-    guard = (
-        _WORKQUEUE_LOCK
-        if numba.threading_layer() == "workqueue"
-        else contextlib.nullcontext()
-    )
-    with guard:
-        numba.set_num_threads(resolve_n_jobs(n_jobs))
-        try:
-            yield
-        finally:
-            numba.set_num_threads(previous)
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pool = None
+        self.size = 0
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self):  # a forked child has none of its parent's threads
+        self.lock = threading.Lock()
+        self.pool, self.size = None, 0
+
+    def get(self, n):
+        """A pool of at least ``n`` threads."""
+        with self.lock:
+            if self.pool is None or self.size < n:
+                # Older pools finish their tasks and are left to the collector.
+                self.pool = ThreadPoolExecutor(n, thread_name_prefix="skbigmodel")
+                self.size = n
+            return self.pool
 
 
-def _gnu_openmp_started():
-    """Whether Numba's threading layer runs, in this process, on GNU OpenMP."""
+_HELPERS = _Helpers()
+
+
+def run_parts(run, n_parts):
+    """``run(part)`` for part 0..n_parts-1 at once; part 0 on this thread.
+
+    Returns part 0's result. The parts of an epoch wait for each other at
+    every batch, so once part 0 has returned the others end at once: they
+    are waited for even through Ctrl-C, so that no thread still writes the
+    parameters when the training loop handles the interrupt. An error of
+    another part is raised here.
+    """
+    if n_parts == 1:
+        return run(0)
+    pool = _HELPERS.get(n_parts - 1)
+    others = [pool.submit(run, part) for part in range(1, n_parts)]
     try:
-        layer = numba.threading_layer()
-    except ValueError:  # not started yet
-        return False
-    if layer != "omp":
-        return False
-    from numba.np.ufunc import omppool
-
-    return getattr(omppool, "openmp_vendor", "GNU") == "GNU"
-
-
-_FORKED_FROM_GNU_OPENMP = False
-
-
-def _after_fork_in_child():
-    global _FORKED_FROM_GNU_OPENMP
-    _FORKED_FROM_GNU_OPENMP = _FORKED_FROM_GNU_OPENMP or _gnu_openmp_started()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def check_fork_safety():
-    """Raise before a parallel kernel that Numba would kill the process for.
-
-    GNU OpenMP is not fork-safe: in a process forked from one that had
-    started Numba's "omp" layer, Numba terminates the process (SIGTERM) at
-    the first parallel region. A clear error is raised instead.
-    """
-    if _FORKED_FROM_GNU_OPENMP:
-        raise RuntimeError(
-            "This process was forked from one that had started Numba's GNU "
-            "OpenMP threading layer, which is not fork-safe: a parallel kernel "
-            "would terminate it. Fit in a process started with 'spawn' or "
-            "'forkserver' (joblib's default 'loky' backend is fine), or set "
-            "NUMBA_THREADING_LAYER=workqueue (or tbb) before Numba starts."
-        )
+        return run(0)
+    finally:
+        interrupted = False
+        while True:
+            try:
+                wait(others)
+                break
+            except KeyboardInterrupt:
+                interrupted = True
+        for future in others:
+            future.result()  # raises the part's error
+        if interrupted:
+            raise KeyboardInterrupt
 
 
 class ThreadChooser:
@@ -197,8 +188,12 @@ class ThreadChooser:
     answer stays the same.
     """
 
-    PROBE_BATCHES = 4
-    RUN_BATCHES = 32
+    # Starting the helper threads costs tens of microseconds per segment
+    # (their wake-up and Numba's dispatch): with segments of 32 batches a
+    # dense binary epoch took 0.12 s on two threads, against 0.10 s in one
+    # segment. Probes of 4 batches measured that cost more than the work.
+    PROBE_BATCHES = 16
+    RUN_BATCHES = 256
     MAX_INTERVAL = 64
 
     def __init__(self, n_threads):

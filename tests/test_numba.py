@@ -3,7 +3,7 @@
 import numba
 import pytest
 
-from skbigmodel._numba import ThreadChooser, numba_threads, resolve_n_jobs
+from skbigmodel._numba import ThreadChooser, resolve_n_jobs, run_parts
 
 
 def test_resolve_n_jobs():
@@ -14,14 +14,29 @@ def test_resolve_n_jobs():
     assert resolve_n_jobs(-10_000) == 1
 
 
-def test_numba_threads_restores_the_count():
-    before = numba.get_num_threads()
-    with numba_threads(1):
-        assert numba.get_num_threads() == 1
-    assert numba.get_num_threads() == before
-    with pytest.raises(RuntimeError), numba_threads(1):
-        raise RuntimeError
-    assert numba.get_num_threads() == before
+def test_run_parts_runs_the_parts_at_once_and_raises_their_errors():
+    import threading
+
+    met = threading.Barrier(3, timeout=30)  # fails unless all three run at once
+    names = {}
+
+    def part(i):
+        met.wait()
+        names[i] = threading.current_thread().name
+        return i * 10
+
+    assert run_parts(part, 3) == 0  # part 0's result
+    assert names[0] == threading.current_thread().name
+    assert len(set(names.values())) == 3
+
+    def failing(i):
+        if i == 1:
+            raise ValueError("part 1 failed")
+        return i
+
+    with pytest.raises(ValueError, match="part 1 failed"):
+        run_parts(failing, 2)
+    assert run_parts(lambda i: i + 5, 1) == 5
 
 
 def _drive(chooser, seconds_per_batch, segments):

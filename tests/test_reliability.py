@@ -174,15 +174,20 @@ CONCURRENT = """
     for k in fits:
         assert all(np.array_equal(parameters(m), parameters(models[k]))
                    for m in fits[k]), f"concurrent {k} fits differ from a serial one"
-    print(numba.threading_layer())
+    try:
+        print(numba.threading_layer())
+    except ValueError:  # "not initialized": no parallel region ever ran
+        print("not started")
 """
 
 
 @pytest.mark.parametrize("layer", THREADING_LAYERS)
-def test_threads_predict_and_fit_at_once_on_each_threading_layer(layer):
+def test_threads_predict_and_fit_at_once_whatever_the_threading_layer(layer):
     """Predictions from 8 threads match serial ones bit for bit, while two
-    threads fit (dense and CSR linear, MLP) and match a serial fit."""
-    assert _run(CONCURRENT, NUMBA_THREADING_LAYER=layer).strip() == layer
+    threads fit (dense and CSR linear, MLP, each on two threads of its own)
+    and match a serial fit; Numba's threading layer is never started, so
+    the layer the environment asks for does not matter."""
+    assert _run(CONCURRENT, NUMBA_THREADING_LAYER=layer).strip() == "not started"
 
 
 # Worker pools: scikit-learn's loky workers each get a share of the cores.
@@ -245,7 +250,7 @@ FORK = """
     warnings.simplefilter("ignore")
     X, y = make_classification(n_samples=2000, n_features=40, random_state=0)
     X_csr = sp.csr_matrix(np.where(abs(X) > 1, X, 0))
-    dense = LogisticClassifier(max_iter=3, random_state=0).fit(X, y)  # starts Numba
+    dense = LogisticClassifier(max_iter=3, random_state=0).fit(X, y)  # helper threads
     csr = LogisticClassifier(max_iter=3, random_state=0).fit(X_csr, y)
     mlp = MLPClassifier((8,), max_iter=3, random_state=0).fit(X, y)
 
@@ -262,11 +267,8 @@ FORK = """
                 MLPClassifier((8,), max_iter=3, random_state=0).fit(X, y).coefs_[0],
                 mlp.coefs_[0])),
         }
-        try:
-            refit = LogisticClassifier(max_iter=3, random_state=0).fit(X, y)
-            report["fit dense"] = bool(np.array_equal(refit.coef_, dense.coef_))
-        except RuntimeError as exc:
-            report["fit dense"] = str(exc)
+        refit = LogisticClassifier(max_iter=3, random_state=0).fit(X, y)
+        report["fit dense"] = bool(np.array_equal(refit.coef_, dense.coef_))
         pipe.send(report)
 
     parent = {"dense": dense.predict_proba(X), "csr": csr.predict_proba(X_csr),
@@ -281,20 +283,14 @@ FORK = """
 """
 
 
-@pytest.mark.parametrize("layer", THREADING_LAYERS)
-def test_a_forked_child_uses_the_parents_model(layer):
-    """Predictions and fits work in a forked child, except a dense linear fit
-    under GNU OpenMP (not fork-safe): a clear RuntimeError instead of the
-    SIGTERM Numba would send."""
-    out = json.loads(_run(FORK, NUMBA_THREADING_LAYER=layer))
+def test_a_forked_child_uses_the_parents_model():
+    """Predictions and fits work in a child forked after the parent's fits
+    had started the kernels' helper threads (which the child has not)."""
+    out = json.loads(_run(FORK))
     assert out["exitcode"] == 0
     report = out["report"]
     assert report["predict"] and report["fit csr"] and report["fit mlp"]
-    if layer == "omp":
-        assert "not fork-safe" in report["fit dense"]
-        assert "NUMBA_THREADING_LAYER=workqueue" in report["fit dense"]
-    else:
-        assert report["fit dense"] is True
+    assert report["fit dense"] is True
 
 
 # Installs: the JIT cache is written once, then reused by other processes.

@@ -6,9 +6,10 @@ that ``X @ W`` is a BLAS product on C-contiguous arrays), followed by the
 intercepts ``b`` of shape (n_outputs,). Optimiser
 moments ``m`` and ``v`` are float64 vectors of the same length.
 
-The mini-batch loop runs inside compiled code: a parallel region per batch
-costs microseconds here, whereas a Python call per batch into a parallel
-kernel was measured up to 60x slower on a loaded machine.
+The mini-batch loop runs inside compiled code, on one thread or on several
+Python threads that meet at a barrier twice per batch (a fraction of a
+microsecond when all run); a Python call per batch into a parallel kernel
+was measured up to 60x slower on a loaded machine.
 
 The steps they share with other kernels (losses, optimisers, prefetch) are
 in ``steps.py``.
@@ -16,7 +17,6 @@ in ``steps.py``.
 
 import math
 
-import numba as nb
 import numpy as np
 
 from .._numba import DOT_MATH, jit
@@ -34,6 +34,7 @@ from .steps import (
     step_size,
     update_range,
 )
+from .sync import barrier
 
 
 @jit(fastmath=DOT_MATH)
@@ -93,23 +94,27 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
     return value
 
 
-@jit(parallel=True)
+@jit
 def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, rows, z, g,
                 losses, loss, epsilon, opt, lr, schedule, power_t, momentum,
                 nesterov, beta_1, beta_2, eps, a1, a2, weight_scale, step,
-                fit_intercept):
-    """One epoch of mini-batch training on dense C-contiguous X.
+                fit_intercept, worker, n_workers, counter):  # fmt: skip
+    """One epoch of mini-batch training on dense C-contiguous X, on thread
+    ``worker`` of ``n_workers`` that all run this function at once.
 
     X : (n_samples, n_features) float32/64. Y : (n_samples, n_targets) float64.
     sw : (n_samples,) float64. order : (n_rows,) int64, the rows in visiting
     order. params : flat parameters in X's dtype; m, v : float64 moments;
     all three updated in place. Scratch in X's dtype: partial (n_chunks,
     len(params)); rows (n_chunks, chunk_rows, n_features); z, g (n_chunks,
-    chunk_rows, n_outputs). losses : (n_chunks,) float64.
+    chunk_rows, n_outputs). losses : (n_chunks,) float64. counter : (1,)
+    int64, zero, the threads' meeting count (see ``sync.barrier``).
 
-    A batch is split into n_chunks fixed slices whose gradients are summed
-    in a fixed order, so the result does not depend on the thread count.
-    Returns (sum of weighted sample losses, the last step number).
+    A batch is split into n_chunks fixed slices, thread w taking slices w,
+    w + n_workers, ...; their gradients are summed in a fixed order by
+    thread 0, which also steps the parameters, so the result does not depend
+    on the number of threads. Returns (sum of weighted sample losses, the
+    last step); the sum is complete on worker 0.
     """
     n_chunks, n_params = partial.shape
     k = z.shape[2]
@@ -118,30 +123,33 @@ def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, rows, z, g,
     b = params[n_coef:]
     n = order.shape[0]
     total = 0.0
+    meeting = 0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         step += 1
-        if n_chunks == 1:
-            losses[0] = dense_rows_grad(X, Y, sw, order, start, stop, W, b, loss,
-                                        epsilon, partial[0], rows[0], z[0], g[0])
-        else:
-            for c in nb.prange(n_chunks):
-                lo = start + (stop - start) * c // n_chunks
-                hi = start + (stop - start) * (c + 1) // n_chunks
-                losses[c] = dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss,
-                                            epsilon, partial[c], rows[c], z[c], g[c])
+        for c in range(worker, n_chunks, n_workers):
+            lo = start + (stop - start) * c // n_chunks
+            hi = start + (stop - start) * (c + 1) // n_chunks
+            losses[c] = dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon,
+                                        partial[c], rows[c], z[c], g[c])  # fmt: skip
+        meeting += 1
+        barrier(counter, n_workers, meeting)
+        if worker == 0:
             for c in range(1, n_chunks):  # fixed order: bits independent of threads
                 for q in range(n_params):
                     partial[0, q] += partial[c, q]
-        for c in range(n_chunks):
-            total += losses[c]
-        eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
-        grad_scale = weight_scale / (stop - start)
-        update_range(params, partial[0], grad_scale, m, v, 0, n_coef, opt, eta,
-                     momentum, nesterov, beta_1, beta_2, eps, a1, a2)
-        if fit_intercept:
-            update_range(params, partial[0], grad_scale, m, v, n_coef, n_params, opt,
-                         eta, momentum, nesterov, beta_1, beta_2, eps, 0.0, 0.0)
+            for c in range(n_chunks):
+                total += losses[c]
+            eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
+            grad_scale = weight_scale / (stop - start)
+            update_range(params, partial[0], grad_scale, m, v, 0, n_coef, opt, eta,
+                         momentum, nesterov, beta_1, beta_2, eps, a1, a2)  # fmt: skip
+            if fit_intercept:
+                update_range(params, partial[0], grad_scale, m, v, n_coef, n_params,
+                             opt, eta, momentum, nesterov, beta_1, beta_2, eps, 0.0,
+                             0.0)  # fmt: skip
+        meeting += 1
+        barrier(counter, n_workers, meeting)
     return total, step
 
 
