@@ -25,7 +25,7 @@ from ._kernels.linear import (
     dense_epoch,
 )
 from ._kernels.steps import CACHE_LINE_FLOATS
-from ._numba import ThreadChooser, resolve_n_jobs, run_parts
+from ._numba import ThreadChooser, resolve_n_jobs, run_parts, start_helpers
 
 __all__ = ["LinearNetwork", "MLPNetwork"]
 
@@ -131,6 +131,7 @@ class _DenseEpochs:
         n_chunks = self.partial.shape[0]
         if self.chooser is None:  # kept across epochs
             self.chooser = ThreadChooser(min(n_chunks, resolve_n_jobs(self.n_jobs)))
+            start_helpers(self.chooser.n_threads - 1)
 
         def set_threads(threads):
             self.workers = threads
@@ -339,6 +340,7 @@ class _MLPEpochs:
         if self.chooser is None:
             self.blas = _blas_controller()
             self.chooser = ThreadChooser(resolve_n_jobs(self.n_jobs))
+            start_helpers(min(2, self.chooser.n_threads) - 1)
         limits = []
 
         def set_threads(threads):

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import numba
 
-__all__ = ["ThreadChooser", "jit", "resolve_n_jobs", "run_parts"]
+__all__ = ["ThreadChooser", "jit", "resolve_n_jobs", "run_parts", "start_helpers"]
 
 KERNELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernels")
 
@@ -134,16 +134,28 @@ class _Helpers:
         self.pool, self.size = None, 0
 
     def get(self, n):
-        """A pool of at least ``n`` threads."""
+        """A pool of at least ``n`` threads, all started."""
         with self.lock:
             if self.pool is None or self.size < n:
                 # Older pools finish their tasks and are left to the collector.
                 self.pool = ThreadPoolExecutor(n, thread_name_prefix="skbigmodel")
                 self.size = n
+                # Start the threads now (milliseconds), not within a timed
+                # segment, where the ThreadChooser would blame two threads.
+                started = threading.Barrier(n + 1)
+                for _ in range(n):
+                    self.pool.submit(started.wait)
+                started.wait()
             return self.pool
 
 
 _HELPERS = _Helpers()
+
+
+def start_helpers(n):
+    """Have ``n`` helper threads running (see ``run_parts``)."""
+    if n > 0:
+        _HELPERS.get(n)
 
 
 def run_parts(run, n_parts):
@@ -176,10 +188,10 @@ def run_parts(run, n_parts):
 
 
 class ThreadChooser:
-    """Choose by measurement how many threads a per-batch parallel kernel gets.
+    """Choose by measurement how many threads a kernel gets.
 
-    A kernel that opens a parallel region for every mini-batch waits at each
-    region's end for all its threads; when another process holds a core that
+    A kernel whose threads meet at every mini-batch waits at each meeting
+    for all its threads; when another process holds a core that
     wait lasts a scheduler time slice, and one thread was measured up to
     100x faster than two. Since the kernels' results do not depend on the
     thread count, the count can follow the clock: every so often a short
@@ -188,12 +200,14 @@ class ThreadChooser:
     answer stays the same.
     """
 
-    # Starting the helper threads costs tens of microseconds per segment
-    # (their wake-up and Numba's dispatch): with segments of 32 batches a
-    # dense binary epoch took 0.12 s on two threads, against 0.10 s in one
-    # segment. Probes of 4 batches measured that cost more than the work.
-    PROBE_BATCHES = 16
-    RUN_BATCHES = 256
+    # A segment pays tens of microseconds to set its threads going (their
+    # wake-up and Numba's dispatch of each part). Measured on a dense
+    # binary epoch (500k x 100): 0.12 s on two threads in segments of 32
+    # batches, 0.10 s in one segment; probes of 4 or 16 batches measured
+    # that start more than the work and often chose one thread (0.14 s);
+    # with probes of 64 and runs of 512 the epoch took 0.066-0.078 s.
+    PROBE_BATCHES = 64
+    RUN_BATCHES = 512
     MAX_INTERVAL = 64
 
     def __init__(self, n_threads):

@@ -110,8 +110,8 @@ def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, rows, z, g,
     chunk_rows, n_outputs). losses : (n_chunks,) float64. counter : (1,)
     int64, zero, the threads' meeting count (see ``sync.barrier``).
 
-    A batch is split into n_chunks fixed slices, thread w taking slices w,
-    w + n_workers, ...; their gradients are summed in a fixed order by
+    A batch is split into n_chunks fixed slices, each thread taking a run of
+    consecutive slices; their gradients are summed in a fixed order by
     thread 0, which also steps the parameters, so the result does not depend
     on the number of threads. Returns (sum of weighted sample losses, the
     last step); the sum is complete on worker 0.
@@ -127,7 +127,8 @@ def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, rows, z, g,
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         step += 1
-        for c in range(worker, n_chunks, n_workers):
+        for c in range(worker * n_chunks // n_workers,
+                       (worker + 1) * n_chunks // n_workers):  # fmt: skip
             lo = start + (stop - start) * c // n_chunks
             hi = start + (stop - start) * (c + 1) // n_chunks
             losses[c] = dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon,

@@ -8,6 +8,8 @@ a microsecond when both run, and a waiting thread yields its core after a
 short spin so that a descheduled partner can run.
 """
 
+import platform
+
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
@@ -49,6 +51,26 @@ def atomic_load(typingctx, array, index):
     return None
 
 
+_PAUSE = platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
+
+
+@intrinsic
+def spin_pause(typingctx):
+    """The x86 ``pause`` hint in a spin loop (nothing elsewhere): it keeps a
+    spinning thread from starving a sibling hyperthread and the loop's exit
+    from flushing the pipeline."""
+
+    def codegen(context, builder, signature, args):
+        if _PAUSE:
+            function_type = ir.FunctionType(ir.VoidType(), [])
+            function = cgutils.get_or_insert_function(builder.module, function_type,
+                                                      "llvm.x86.sse2.pause")  # fmt: skip
+            builder.call(function, [])
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
 @intrinsic
 def yield_cpu(typingctx):
     """sched_yield(2): let another thread have this core."""
@@ -79,3 +101,5 @@ def barrier(counter, n_threads, meeting):
         spins += 1
         if spins > SPINS_BEFORE_YIELD:
             yield_cpu()
+        else:
+            spin_pause()
