@@ -214,7 +214,6 @@ class MLPNetwork:
     layer's outputs are raw scores (the loss applies the output link).
     """
 
-
     def __init__(self, sizes, dtype, activation, dropout, params=None):
         self.sizes = np.asarray(sizes, dtype=np.int64)
         n_params = self.sizes[:-1] * self.sizes[1:] + self.sizes[1:]
