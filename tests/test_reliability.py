@@ -27,18 +27,14 @@ from skbigmodel import (
 )
 from skbigmodel._numba import resolve_n_jobs
 
-# Numba's three threading layers. "tbb" needs the tbb wheel, whose library
-# lands in <venv>/lib, off the loader's path (numba/numba#6108): the
-# subprocesses get that folder in LD_LIBRARY_PATH.
+# Numba's three threading layers, requested through NUMBA_THREADING_LAYER:
+# since skbigmodel never starts a layer, none needs to be installed (tbb).
 THREADING_LAYERS = ["omp", "workqueue", "tbb"]
 
 
 def _run(script, timeout=600, **env):
     """Run ``script`` in a fresh interpreter; return its stdout."""
     env = dict(os.environ, **env)
-    env["LD_LIBRARY_PATH"] = os.pathsep.join(
-        filter(None, [os.path.join(sys.prefix, "lib"), env.get("LD_LIBRARY_PATH")])
-    )
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env,
                           capture_output=True, text=True, timeout=timeout)  # fmt: skip
     assert done.returncode == 0, done.stderr
