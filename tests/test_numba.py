@@ -60,6 +60,15 @@ def test_thread_chooser_keeps_all_threads_when_they_are_faster():
     assert probes < 20  # probes grow rarer while the answer holds
 
 
+def test_thread_chooser_keeps_all_threads_unless_one_is_clearly_faster():
+    chooser = ThreadChooser(2)
+    used = _drive(chooser, {2: 1.0, 1: 0.9}, 50)  # within the noise margin
+    assert {t for t, b in used if b == ThreadChooser.RUN_BATCHES} == {2}
+    chooser = ThreadChooser(2)
+    used = _drive(chooser, {2: 1.0, 1: 0.7}, 50)
+    assert {t for t, b in used if b == ThreadChooser.RUN_BATCHES} == {1}
+
+
 def test_thread_chooser_falls_back_to_one_thread_under_load():
     chooser = ThreadChooser(2)
     used = _drive(chooser, {2: 100.0, 1: 1.0}, 100)
