@@ -15,6 +15,7 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic, overload
 
 from .._numba import jit
+from .sync import item_pointer
 
 # Loss codes; ``skbigmodel._losses`` maps names to them.
 SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, LOG_LOSS, MULTINOMIAL, MULTILABEL = range(6)
@@ -37,9 +38,7 @@ def prefetch(typingctx, array, index):
     """Hint the CPU to load ``array[index]`` (1-D array) into cache."""
 
     def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        view = context.make_array(array_type)(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]])
+        pointer = item_pointer(context, builder, signature, args)
         byte_pointer = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         function_type = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])

@@ -1,11 +1,11 @@
 """A barrier for kernels that run on several Python threads at once.
 
-The MLP kernel runs one compiled epoch per thread (Python threads, each in
-nogil code), so that it uses the cores without starting Numba's threading
-layer: a started GNU OpenMP layer was measured to slow PyTorch in the same
-process 2-3x. The threads meet twice per mini-batch; a meeting costs about
-a microsecond when both run, and a waiting thread yields its core after a
-short spin so that a descheduled partner can run.
+The dense linear and MLP kernels run one compiled epoch per thread (Python
+threads, each in nogil code), so that they use the cores without starting
+Numba's threading layer: a started GNU OpenMP layer was measured to slow
+PyTorch in the same process 2-3x. The threads meet twice per mini-batch; a
+meeting costs about 0.1 microsecond when both run, and a waiting thread
+yields its core after a short spin so that a descheduled partner can run.
 """
 
 import platform
@@ -19,7 +19,8 @@ from .._numba import jit
 SPINS_BEFORE_YIELD = 2000
 
 
-def _item_pointer(context, builder, signature, args):
+def item_pointer(context, builder, signature, args):
+    """In an intrinsic's codegen: the pointer to ``args[0][args[1]]`` (1-D array)."""
     array_type = signature.args[0]
     view = context.make_array(array_type)(context, builder, args[0])
     return cgutils.get_item_pointer(context, builder, array_type, view, [args[1]])
@@ -30,7 +31,7 @@ def atomic_add(typingctx, array, index, value):
     """array[index] += value atomically (int64); returns the previous value."""
 
     def codegen(context, builder, signature, args):
-        pointer = _item_pointer(context, builder, signature, args)
+        pointer = item_pointer(context, builder, signature, args)
         return builder.atomic_rmw("add", pointer, args[2], "seq_cst")
 
     if isinstance(array, types.Array) and array.dtype == types.int64:
@@ -43,7 +44,7 @@ def atomic_load(typingctx, array, index):
     """array[index] (int64), read atomically with acquire ordering."""
 
     def codegen(context, builder, signature, args):
-        pointer = _item_pointer(context, builder, signature, args)
+        pointer = item_pointer(context, builder, signature, args)
         return builder.load_atomic(pointer, "acquire", 8)
 
     if isinstance(array, types.Array) and array.dtype == types.int64:
