@@ -208,6 +208,8 @@ class ThreadChooser:
     # with probes of 64 and runs of 512 the epoch took 0.066-0.078 s.
     PROBE_BATCHES = 64
     RUN_BATCHES = 512
+    # Run untimed before each probe (see ``run_in_segments``).
+    PROBE_WARMUP_BATCHES = 16
     MAX_INTERVAL = 64
     # One thread must beat all by this factor: probes are short and the
     # machine noisy, and a wrong fall-back lasts until the next probe. On
@@ -222,6 +224,11 @@ class ThreadChooser:
         self.interval = 2  # segments between probe rounds
         self.countdown = 0  # 0: probing
         self.probe = {}  # thread count -> seconds per batch in this probe round
+
+    @property
+    def probing(self):
+        """Whether the segment that ``plan`` gives is timed for a probe."""
+        return self.n_threads > 1 and self.countdown == 0
 
     def plan(self):
         """(threads, batches) for the next segment of work."""

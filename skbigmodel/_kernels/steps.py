@@ -30,7 +30,7 @@ CONSTANT, INVSCALING = 0, 1
 # the rows a few steps ahead hides most of the memory latency.
 PREFETCH_ROWS = 24
 CACHE_LINE_FLOATS = 8
-PREFETCH_SPARSE_ROWS = 4
+PREFETCH_SPARSE_ROWS = 8
 
 
 @intrinsic
@@ -73,14 +73,6 @@ def prefetch_row(X, i):
     row = X[i]
     for j in range(0, row.shape[0], CACHE_LINE_FLOATS):
         prefetch(row, j)
-
-
-@jit(inline="always")
-def prefetch_csr_row(data, indices, indptr, i):
-    """Prefetch the values and column indices of row i of a CSR matrix."""
-    for q in range(indptr[i], indptr[i + 1], CACHE_LINE_FLOATS):
-        prefetch(data, q)
-        prefetch(indices, q)
 
 
 @jit(inline="always")

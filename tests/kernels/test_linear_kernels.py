@@ -309,6 +309,66 @@ def test_csr_plain_sgd_takes_the_dense_steps(loss, penalty, lr, batch_size):
     np.testing.assert_allclose(csr, dense, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("loss", [kernels.LOG_LOSS, kernels.MULTINOMIAL])
+@pytest.mark.parametrize("opt, momentum, penalty", [
+    (kernels.SGD, 0.0, "l2"),  # csr_sgd_epoch
+    (kernels.SGD, 0.9, "l2"),
+    (kernels.ADAM, 0.9, "elasticnet"),
+])  # fmt: skip
+@pytest.mark.parametrize("sorted_indices", [True, False])
+def test_csr_threads_give_the_bits_of_one(loss, opt, momentum, penalty, sorted_indices):
+    """Each thread owns a column range of the features; on one thread the
+    same ranges run in turn, so the bits do not depend on the count."""
+    X, Y, sw, k = sparse_problem(loss)
+    X = sp.vstack([X] * 4, format="csr")  # 360 rows, batches of 16: last of 8
+    Y, sw = np.tile(Y, (4, 1)), np.tile(sw, 4)
+    if not sorted_indices:  # reverse each row's entries: one column range
+        X = sp.csr_matrix((X.data.copy(), X.indices.copy(), X.indptr), shape=X.shape)
+        for i in range(X.shape[0]):
+            row = slice(X.indptr[i], X.indptr[i + 1])
+            X.data[row], X.indices[row] = X.data[row][::-1], X.indices[row][::-1]
+        X.has_sorted_indices = False
+    a1, a2 = PENALTIES[penalty]
+    hyper = make_hyper(loss, opt, a1, a2, sw=sw, momentum=momentum)
+    order = np.random.default_rng(2).permutation(X.shape[0])
+    params0 = np.random.default_rng(3).standard_normal(k * (X.shape[1] + 1)) * 0.1
+    results = []
+    for workers in (1, 2, 1, 2):
+        net = LinearNetwork(X.shape[1], k, X.dtype, params0.copy())
+        state = OptimizerState.zeros(net.params.size)
+        runner = net.epoch_runner(X, Y, sw, 16)
+        n_parts = runner.col_cuts.size - 1
+        assert n_parts == (network_module.CSR_PARTS if sorted_indices else 1)
+        runner.workers = min(workers, n_parts)
+        total, step = runner._run(net.params, state.m, state.v, order, 0, hyper)
+        results.append((net.params.copy(), state.m.copy(), state.v.copy(), total, step))
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
+    assert results[0][4] == -(-X.shape[0] // 16) and np.isfinite(results[0][3])
+    assert not np.array_equal(results[0][0], params0)
+
+
+def test_csr_column_ranges_split_the_non_zeros():
+    """The cuts balance the non-zeros; each row's bounds split it at the cuts."""
+    rng = np.random.default_rng(0)
+    uniform = rng.random((500, 30))
+    X = sp.csr_matrix((rng.random(500 * 30), (np.repeat(np.arange(500), 30),
+                       (uniform * uniform * 1000).astype(int).ravel())),
+                      shape=(500, 1000))  # fmt: skip
+    X.sum_duplicates()
+    cuts = network_module.csr_column_cuts(X, 2)
+    assert cuts[0] == 0 and cuts[-1] == 1000 and 0 < cuts[1] < 500  # skewed columns
+    share = (X.indices < cuts[1]).mean()
+    assert 0.45 < share < 0.55
+    bounds = np.empty((500, 3), dtype=X.indptr.dtype)
+    network_module.csr_parts(X.indices, X.indptr, cuts, bounds)
+    for i in range(500):
+        lo, mid, hi = bounds[i]
+        assert (lo, hi) == (X.indptr[i], X.indptr[i + 1])
+        assert (X.indices[lo:mid] < cuts[1]).all() and (X.indices[mid:hi] >= cuts[1]).all()
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop"])
 def test_estimators_fit_alike_on_csr_and_dense(solver):
