@@ -196,6 +196,14 @@ def feature_at(indices, q, k, c):
 
 
 @jit(inline="always")
+def part_range(bounds, i, t):
+    """(start, stop) of part t of row i in the CSR arrays (see ``csr_parts``),
+    unsigned: with the int32 bounds of a small matrix, each access in the
+    loop over them had two wraparound tests."""
+    return np.uintp(bounds[i, t]), np.uintp(bounds[i, t + 1])
+
+
+@jit(inline="always")
 def prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, t):
     """Prefetch what part t of the rows ahead of order[r] will read.
 
@@ -321,7 +329,7 @@ def csr_sgd_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, par
             for r in range(start, stop):
                 prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, t)
                 i = order[r]
-                lo, hi = bounds[i, t], bounds[i, t + 1]
+                lo, hi = part_range(bounds, i, t)
                 for c in range(k):
                     acc = 0.0  # a register, not dots[...] in memory
                     for q in range(lo, hi):
@@ -340,7 +348,7 @@ def csr_sgd_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, par
         for t in range(first, last):  # the batch's rows are still in cache
             for r in range(start, stop):
                 i = order[r]
-                lo, hi = bounds[i, t], bounds[i, t + 1]
+                lo, hi = part_range(bounds, i, t)
                 for c in range(k):
                     f = factor * row_grads[r - start, c]
                     if f != 0.0:
@@ -463,20 +471,20 @@ def csr_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params,
                     for q in range(bounds[ahead, t], bounds[ahead, t + 1]):
                         prefetch(flat_state, indices[q] * width)
                 i = order[r]
-                lo, hi = bounds[i, t], bounds[i, t + 1]
+                lo, hi = part_range(bounds, i, t)
                 # The row's features first seen in this batch, without a
                 # branch that a cache miss would keep unresolved; then bring
                 # them up to date in a loop of their own.
                 n_fresh = 0
                 for q in range(lo, hi):
-                    j = indices[q]
+                    j = np.uintp(indices[q])
                     seen = int(state[j, LAST])
                     fresh[n_fresh] = j
                     fresh_last[n_fresh] = seen
                     state[j, LAST] = s
                     n_fresh += seen != s
                 for u in range(n_fresh):
-                    j, seen = fresh[u], fresh_last[u]
+                    j, seen = np.uintp(fresh[u]), fresh_last[u]
                     stepped = seen >= 0
                     eta = etas[seen] if stepped else 0.0
                     grad_scale = grad_scales[seen] if stepped else 0.0
@@ -503,7 +511,7 @@ def csr_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params,
         for t in range(first, last):  # the batch's rows are still in cache
             for r in range(start, stop):
                 i = order[r]
-                lo, hi = bounds[i, t], bounds[i, t + 1]
+                lo, hi = part_range(bounds, i, t)
                 for c in range(k):
                     gc = row_grads[r - start, c]
                     if gc != 0.0:
