@@ -27,6 +27,7 @@ from .steps import (
     SGD,
     catch_up,
     loss_grad,
+    output_loss_grad,
     prefetch,
     prefetch_sample,
     step_coord,
@@ -66,9 +67,9 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
             acc = 0.0  # X[i, j], not a view X[i] (see loss_grad)
             for j in range(p):
                 acc += X[i, j] * w[j]
-            z[0, 0] = acc + b[0]
-            value += weight * loss_grad(loss, epsilon, z, 0, Y, i, g)
-            gi = weight * g[0, 0]
+            loss_i, grad_i = output_loss_grad(loss, epsilon, acc + b[0], Y[i, 0])
+            value += weight * loss_i
+            gi = weight * grad_i
             grad[p] += gi
             for j in range(p):
                 grad_w[j] += gi * X[i, j]

@@ -89,6 +89,39 @@ def prefetch_sample(X, Y, sw, i):
 
 
 @jit(inline="always")
+def output_loss_grad(loss, epsilon, t, y):
+    """Loss of one output ``t`` with target ``y`` and its derivative, for the
+    losses that act on each output alone: all but the multinomial, which
+    on a single output is a constant (softmax of one score), hence (0, 0).
+
+    Scalars in and out: a kernel with one output calls this directly,
+    since arrays passed through an inlined helper cost atomic reference
+    counting per row (measured: 11% of a dense binary epoch).
+    """
+    if loss == SQUARED_ERROR:
+        d = t - y
+        return 0.5 * d * d, d
+    if loss == HUBER:
+        d = t - y
+        if abs(d) <= epsilon:
+            return 0.5 * d * d, d
+        return epsilon * (abs(d) - 0.5 * epsilon), (epsilon if d > 0 else -epsilon)
+    if loss == EPSILON_INSENSITIVE:
+        d = t - y
+        if abs(d) > epsilon:
+            return abs(d) - epsilon, (1.0 if d > 0 else -1.0)
+        return 0.0, 0.0
+    if loss == MULTINOMIAL:
+        return 0.0, 0.0
+    # LOG_LOSS, MULTILABEL: a sigmoid, log(1 + exp(t)) without overflow
+    if t >= 0:
+        e = math.exp(-t)
+        return t + math.log1p(e) - y * t, 1.0 / (1.0 + e) - y
+    e = math.exp(t)
+    return math.log1p(e) - y * t, e / (1.0 + e) - y
+
+
+@jit(inline="always")
 def loss_grad(loss, epsilon, Z, r, Y, i, G):
     """Loss of one sample and its gradient with respect to its outputs.
 
@@ -99,62 +132,24 @@ def loss_grad(loss, epsilon, Z, r, Y, i, G):
     to a pair of atomic reference-count updates on its parent array.
     """
     value = 0.0
-    if loss == SQUARED_ERROR:
+    if loss != MULTINOMIAL:
         for c in range(Z.shape[1]):
-            d = Z[r, c] - Y[i, c]
-            G[r, c] = d
-            value += 0.5 * d * d
-    elif loss == HUBER:
-        for c in range(Z.shape[1]):
-            d = Z[r, c] - Y[i, c]
-            if abs(d) <= epsilon:
-                G[r, c] = d
-                value += 0.5 * d * d
-            else:
-                G[r, c] = epsilon if d > 0 else -epsilon
-                value += epsilon * (abs(d) - 0.5 * epsilon)
-    elif loss == EPSILON_INSENSITIVE:
-        for c in range(Z.shape[1]):
-            d = Z[r, c] - Y[i, c]
-            if abs(d) > epsilon:
-                G[r, c] = 1.0 if d > 0 else -1.0
-                value += abs(d) - epsilon
-            else:
-                G[r, c] = 0.0
-    elif loss == LOG_LOSS:
-        t = Z[r, 0]
-        if t >= 0:  # log(1 + exp(t)) without overflow
-            e = math.exp(-t)
-            value = t + math.log1p(e) - Y[i, 0] * t
-            G[r, 0] = 1.0 / (1.0 + e) - Y[i, 0]
-        else:
-            e = math.exp(t)
-            value = math.log1p(e) - Y[i, 0] * t
-            G[r, 0] = e / (1.0 + e) - Y[i, 0]
-    elif loss == MULTILABEL:  # one independent sigmoid per output
-        for c in range(Z.shape[1]):
-            t = Z[r, c]
-            if t >= 0:
-                e = math.exp(-t)
-                value += t + math.log1p(e) - Y[i, c] * t
-                G[r, c] = 1.0 / (1.0 + e) - Y[i, c]
-            else:
-                e = math.exp(t)
-                value += math.log1p(e) - Y[i, c] * t
-                G[r, c] = e / (1.0 + e) - Y[i, c]
-    else:  # MULTINOMIAL: softmax cross-entropy
-        top = Z[r, 0]
-        for c in range(1, Z.shape[1]):
-            top = max(top, Z[r, c])
-        total = 0.0
-        for c in range(Z.shape[1]):
-            G[r, c] = math.exp(Z[r, c] - top)
-            total += G[r, c]
-        label = int(Y[i, 0])
-        value = top + math.log(total) - Z[r, label]
-        for c in range(Z.shape[1]):
-            G[r, c] /= total
-        G[r, label] -= 1.0
+            v, G[r, c] = output_loss_grad(loss, epsilon, Z[r, c], Y[i, c])
+            value += v
+        return value
+    # softmax cross-entropy
+    top = Z[r, 0]
+    for c in range(1, Z.shape[1]):
+        top = max(top, Z[r, c])
+    total = 0.0
+    for c in range(Z.shape[1]):
+        G[r, c] = math.exp(Z[r, c] - top)
+        total += G[r, c]
+    label = int(Y[i, 0])
+    value = top + math.log(total) - Z[r, label]
+    for c in range(Z.shape[1]):
+        G[r, c] /= total
+    G[r, label] -= 1.0
     return value
 
 
