@@ -79,18 +79,32 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
             prefetch_sample(X, Y, sw, order[lo + r + PREFETCH_ROWS])
         rows[r] = X[order[lo + r]]
     np.dot(rows[:m], W, z[:m])
+    value = outputs_grad(z, Y, sw, order, lo, m, b, loss, epsilon, g, grad[p * k :])
+    np.dot(rows[:m].T, g[:m], grad[: p * k].reshape((p, k)))
+    return value
+
+
+@jit
+def outputs_grad(Z, Y, sw, order, lo, m, b, loss, epsilon, G, grad_b):
+    """Weighted loss and output gradients of rows order[lo:lo + m], whose
+    outputs without intercepts are Z[:m]; adds b to Z and writes sw_i *
+    dloss_i/doutputs to G[:m] and their sum to grad_b. A call of its own:
+    the arrays that the inlined loss passes around are reference counted
+    once per call, not once per row.
+    """
+    k = Z.shape[1]
+    value = 0.0
     for c in range(k):
-        grad[k * p + c] = 0.0
+        grad_b[c] = 0.0
     for r in range(m):
         i = order[lo + r]
         weight = sw[i]
         for c in range(k):
-            z[r, c] += b[c]
-        value += weight * loss_grad(loss, epsilon, z, r, Y, i, g)
+            Z[r, c] += b[c]
+        value += weight * loss_grad(loss, epsilon, Z, r, Y, i, G)
         for c in range(k):
-            g[r, c] *= weight
-            grad[k * p + c] += g[r, c]
-    np.dot(rows[:m].T, g[:m], grad[: p * k].reshape((p, k)))
+            G[r, c] *= weight
+            grad_b[c] += G[r, c]
     return value
 
 
