@@ -106,11 +106,13 @@ def run_in_segments(run, params, m, v, order, step, hyper, batch_size, chooser,
     while start < order.size:
         threads, batches = chooser.plan()
         set_threads(threads)
-        if chooser.probing:
+        warmup = chooser.PROBE_WARMUP_BATCHES * batch_size
+        if chooser.probing and order.size - start > warmup + batches * batch_size:
             # Untimed: the first batches on a new thread count move the
             # working set into its cores' caches (on CSR data a 64-batch
             # probe on two threads ran at 0.65x their speed without this).
-            stop = start + chooser.PROBE_WARMUP_BATCHES * batch_size
+            # Short epochs (MNIST's 16 batches) are timed whole, as before.
+            stop = start + warmup
             loss, step = run(params, m, v, order[start:stop], step, hyper)
             total, start = total + loss, stop
         stop = min(start + batches * batch_size, order.size)

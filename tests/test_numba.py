@@ -88,3 +88,49 @@ def test_thread_chooser_follows_a_change_of_load():
 def test_single_thread_never_probes():
     chooser = ThreadChooser(1)
     assert _drive(chooser, {1: 1.0}, 5) == [(1, ThreadChooser.RUN_BATCHES)] * 5
+
+
+class _RecordingChooser(ThreadChooser):
+    def __init__(self, n_threads):
+        super().__init__(n_threads)
+        self.recorded = []
+
+    def record(self, threads, batches, seconds):
+        self.recorded.append((threads, batches))
+        super().record(threads, batches, seconds)
+
+
+@pytest.mark.parametrize("n_batches", [5, 16, 300, 2000])
+def test_run_in_segments_covers_the_epoch_once(n_batches):
+    """Segments tile the rows in order; a probe on a long epoch follows
+    untimed batches on its own thread count; a short epoch is timed whole."""
+    import numpy as np
+
+    from skbigmodel._network import run_in_segments
+
+    batch_size = 7
+    order = np.arange(n_batches * batch_size - 3)  # a short last batch
+    chooser = _RecordingChooser(2)
+    threads_now, segments = [None], []
+
+    def run(params, m, v, rows, step, hyper):
+        segments.append((threads_now[0], rows[0], rows[-1], rows.size))
+        return float(rows.size), step + -(-rows.size // batch_size)
+
+    def set_threads(threads):
+        threads_now[0] = threads
+
+    total, step = run_in_segments(run, None, None, None, order, 0, None, batch_size,
+                                  chooser, set_threads)  # fmt: skip
+    assert total == order.size and step == n_batches
+    np.testing.assert_array_equal(
+        np.concatenate([np.arange(a, b + 1) for _, a, b, _ in segments]), order
+    )
+    assert all(batches > 0 for _, batches in chooser.recorded)
+    assert chooser.recorded[0] == (2, min(n_batches, ThreadChooser.PROBE_BATCHES))
+    warmup = ThreadChooser.PROBE_WARMUP_BATCHES * batch_size
+    long_epoch = n_batches > ThreadChooser.PROBE_WARMUP_BATCHES + ThreadChooser.PROBE_BATCHES
+    assert (segments[0][3] == warmup) == long_epoch
+    if long_epoch:  # warm-up, then the timed probe, on the same two threads
+        assert segments[0][0] == segments[1][0] == 2
+        assert segments[1][3] == ThreadChooser.PROBE_BATCHES * batch_size
