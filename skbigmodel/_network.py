@@ -103,9 +103,12 @@ def run_in_segments(run, params, m, v, order, step, hyper, batch_size, chooser,
     """Run an epoch as segments of batches, each on the thread count that
     ``chooser`` plans (see ``ThreadChooser``); results do not depend on it."""
     total, start = 0.0, 0
+    epoch_batches = -(-order.size // batch_size)
     while start < order.size:
         threads, batches = chooser.plan()
         set_threads(threads)
+        if chooser.probing:
+            batches = min(batches, chooser.probe_length(epoch_batches))
         warmup = chooser.PROBE_WARMUP_BATCHES * batch_size
         if chooser.probing and order.size - start > warmup + batches * batch_size:
             # Untimed: the first batches on a new thread count move the

@@ -210,6 +210,10 @@ class ThreadChooser:
     RUN_BATCHES = 512
     # Run untimed before each probe (see ``run_in_segments``).
     PROBE_WARMUP_BATCHES = 16
+    # A probe lasts at most an eighth of an epoch, and at least this many
+    # batches: on MNIST's 16-batch epochs a 64-batch probe ran whole epochs
+    # on one thread, two epochs of every ten in a 10-epoch fit.
+    MIN_PROBE_BATCHES = 4
     MAX_INTERVAL = 64
     # One thread must beat all by this factor: probes are short and the
     # machine noisy, and a wrong fall-back lasts until the next probe. On
@@ -229,6 +233,10 @@ class ThreadChooser:
     def probing(self):
         """Whether the segment that ``plan`` gives is timed for a probe."""
         return self.n_threads > 1 and self.countdown == 0
+
+    def probe_length(self, epoch_batches):
+        """Batches of a probe in an epoch of ``epoch_batches`` batches."""
+        return min(self.PROBE_BATCHES, max(self.MIN_PROBE_BATCHES, epoch_batches // 8))
 
     def plan(self):
         """(threads, batches) for the next segment of work."""

@@ -127,10 +127,13 @@ def test_run_in_segments_covers_the_epoch_once(n_batches):
         np.concatenate([np.arange(a, b + 1) for _, a, b, _ in segments]), order
     )
     assert all(batches > 0 for _, batches in chooser.recorded)
-    assert chooser.recorded[0] == (2, min(n_batches, ThreadChooser.PROBE_BATCHES))
+    probe = min(n_batches, ThreadChooser.PROBE_BATCHES,
+                max(ThreadChooser.MIN_PROBE_BATCHES, n_batches // 8))  # fmt: skip
+    # the probes: a share of the epoch, the second one cut by the epoch's end
+    assert chooser.recorded[:2] == [(2, probe), (1, min(probe, n_batches - probe))]
     warmup = ThreadChooser.PROBE_WARMUP_BATCHES * batch_size
-    long_epoch = n_batches > ThreadChooser.PROBE_WARMUP_BATCHES + ThreadChooser.PROBE_BATCHES
+    long_epoch = n_batches > ThreadChooser.PROBE_WARMUP_BATCHES + probe
     assert (segments[0][3] == warmup) == long_epoch
     if long_epoch:  # warm-up, then the timed probe, on the same two threads
         assert segments[0][0] == segments[1][0] == 2
-        assert segments[1][3] == ThreadChooser.PROBE_BATCHES * batch_size
+        assert segments[1][3] == probe * batch_size
