@@ -129,6 +129,11 @@ ESTIMATORS = {  # also the names the memory worker accepts
     "ours-classifier": ("LogisticClassifier (ours)", ours_classifier),
     "ours-classifier-1thread": ("LogisticClassifier (ours, n_jobs=1)",
                                 partial(ours_classifier, n_jobs=1)),  # fmt: skip
+    # Scores a held-out 10 % after every epoch (never stops: n_iter_no_change
+    # is huge): the epochs must keep their speed (BLAS threads left spinning
+    # by the scoring once made every later epoch twice as long).
+    "ours-classifier-early-stopping": ("LogisticClassifier (ours, early_stopping=True)",
+                                       partial(ours_classifier, early_stopping=True)),  # fmt: skip
     "ours-classifier-plain-sgd": ("LogisticClassifier (ours, sgd, momentum=0, lr=1)",
                                   ours_plain_sgd),  # fmt: skip
     # The default Adam rate (0.01) plateaus ~1 point under lbfgs on 10
@@ -211,7 +216,8 @@ def binary_case(scale, rng):
     X = dense_features(n + n_test, rng)
     coef = rng.standard_normal(DENSE_FEATURES) * 2.0 / np.sqrt(DENSE_FEATURES)
     y = binary_labels(X @ coef, rng)
-    estimators = ("ours-classifier", "ours-classifier-1thread", "sgd-classifier")
+    estimators = ("ours-classifier", "ours-classifier-1thread",
+                  "ours-classifier-early-stopping", "sgd-classifier")  # fmt: skip
     return Case(f"1. binary, dense {n:,} x {DENSE_FEATURES} f64", *split(X, y, n),
                 estimators=estimators, classes=np.array([0, 1]))  # fmt: skip
 

@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._monitor import Monitor
+from ._network import blas_controller
 from ._optimizers import OPTIMIZERS, SCHEDULES, optimizer_scalars
 from ._penalties import PENALTIES, penalty_strengths
 from ._sklearn_compat import (
@@ -188,7 +189,11 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         def validate(params):
             net = self._new_network(X.shape[1], self._n_outputs, X.dtype, params)
             # Huge predictions overflow the score's squares: R^2 is then -inf
-            with np.errstate(over="ignore", invalid="ignore"):
+            # One BLAS thread: a threaded product leaves OpenBLAS's threads
+            # spinning for a while, on the cores that the next epoch's
+            # threads need (measured: every later epoch took twice as long).
+            one_thread = blas_controller().limit(limits=1)
+            with np.errstate(over="ignore", invalid="ignore"), one_thread:
                 raw = net.decision(X_val)
                 finite = np.isfinite(raw).all()
                 score = self._validation_score(raw, y_val, sw_val) if finite else None

@@ -350,7 +350,7 @@ def forward(X, coefs, intercepts, activation):
 
 
 @functools.cache
-def _blas_controller():
+def blas_controller():
     """threadpoolctl's handle on the loaded BLAS libraries, found once.
 
     Scanning the process's libraries costs milliseconds; done per fit it
@@ -402,7 +402,7 @@ class _MLPEpochs:
         """
         self.seed = np.uint64(self.seeds.randint(np.iinfo(np.int64).max))
         if self.chooser is None:
-            self.blas = _blas_controller()
+            self.blas = blas_controller()
             self.chooser = ThreadChooser(resolve_n_jobs(self.n_jobs))
             start_helpers(min(2, self.chooser.n_threads) - 1)
         limits = []
