@@ -101,7 +101,13 @@ class LinearNetwork:
 def run_in_segments(run, params, m, v, order, step, hyper, batch_size, chooser,
                     set_threads):  # fmt: skip
     """Run an epoch as segments of batches, each on the thread count that
-    ``chooser`` plans (see ``ThreadChooser``); results do not depend on it."""
+    ``chooser`` plans (see ``ThreadChooser``); results do not depend on it.
+
+    ``run(params, m, v, rows, step, hyper, total)`` trains on a segment and
+    returns (total, step), having added the segment's losses to the running
+    ``total`` batch by batch: the epoch's loss, like the model, has the bits
+    of one call whatever the segments.
+    """
     total, start = 0.0, 0
     epoch_batches = -(-order.size // batch_size)
     while start < order.size:
@@ -116,14 +122,14 @@ def run_in_segments(run, params, m, v, order, step, hyper, batch_size, chooser,
             # probe on two threads ran at 0.65x their speed without this).
             # Short epochs (MNIST's 16 batches) are timed whole, as before.
             stop = start + warmup
-            loss, step = run(params, m, v, order[start:stop], step, hyper)
-            total, start = total + loss, stop
+            total, step = run(params, m, v, order[start:stop], step, hyper, total)
+            start = stop
         stop = min(start + batches * batch_size, order.size)
         began = time.perf_counter()
-        loss, step = run(params, m, v, order[start:stop], step, hyper)
+        total, step = run(params, m, v, order[start:stop], step, hyper, total)
         chooser.record(threads, -(-(stop - start) // batch_size),
                        time.perf_counter() - began)  # fmt: skip
-        total, start = total + loss, stop
+        start = stop
     return total, step
 
 
@@ -158,14 +164,14 @@ class _DenseEpochs:
         return run_in_segments(self._run, params, m, v, order, step, hyper,
                                self.batch_size, self.chooser, set_threads)  # fmt: skip
 
-    def _run(self, params, m, v, order, step, hyper):
+    def _run(self, params, m, v, order, step, hyper, total=0.0):
         counter = np.zeros(1, dtype=np.int64)
 
         def part(worker):
             return dense_epoch(
                 *self.args, order, self.batch_size, params, m, v, self.partial,
                 self.rows, self.z, self.g, self.losses, *hyper.kernel_args(), step,
-                hyper.fit_intercept, worker, self.workers, counter,
+                total, hyper.fit_intercept, worker, self.workers, counter,
             )  # fmt: skip
 
         return run_parts(part, self.workers)
@@ -207,6 +213,7 @@ class _CSREpochs:
         self.row_grads = np.empty((batch_size, k))
         self.part_sums = np.empty((n_parts, k + 1))
         self.z, self.g = np.empty((n_parts, 1, k)), np.empty((n_parts, 1, k))
+        self.alpha_state = np.ones(1)
         # Solvers other than plain SGD: one feature's row per cache line,
         # one miss per feature and batch, not two (NumPy aligns large
         # arrays to 16 bytes only). Allocated on first use.
@@ -228,15 +235,29 @@ class _CSREpochs:
         def set_threads(threads):
             self.workers = threads
 
-        return run_in_segments(self._run, params, m, v, order, step, hyper,
-                               self.batch_size, self.chooser, set_threads)  # fmt: skip
+        n_batches = -(-order.size // self.batch_size)
+        done = [0]  # batches of the epoch run so far
 
-    def _run(self, params, m, v, order, step, hyper):
+        def run(params, m, v, rows, step, hyper, total):
+            first_batch = done[0]
+            done[0] += -(-rows.size // self.batch_size)
+            return self._run(params, m, v, rows, step, hyper, total, first_batch,
+                             done[0] == n_batches)  # fmt: skip
+
+        return run_in_segments(run, params, m, v, order, step, hyper, self.batch_size,
+                               self.chooser, set_threads)  # fmt: skip
+
+    def _run(self, params, m, v, order, step, hyper, total=0.0, first_batch=0,
+             end=True):  # fmt: skip
+        """Batches first_batch.. of an epoch, the rows ``order``; ``end``: the
+        epoch's last. The kernels carry their state from one call to the
+        next, so the bits do not depend on how an epoch is split."""
         X = self.X
         head = (X.data, X.indices, self.bounds, self.col_cuts, self.Y, self.sw)
         scratch = (self.dots, self.row_grads, self.part_sums, self.z, self.g)
         if csr_weight_scaled(hyper.opt, hyper.momentum, hyper.a1, hyper.a2, hyper.lr):
             kernel = csr_sgd_epoch
+            scratch = (*scratch, self.alpha_state)
         else:
             if self.state is None:
                 size = self.state_shape[0] * self.state_shape[1]
@@ -250,8 +271,9 @@ class _CSREpochs:
 
         def part(worker):
             return kernel(*head, order, self.batch_size, params, m, v, *scratch,
-                          *hyper.kernel_args(), step, hyper.fit_intercept, worker,
-                          self.workers, counter)  # fmt: skip
+                          *hyper.kernel_args(), step, total, hyper.fit_intercept,
+                          first_batch, first_batch == 0, end, worker, self.workers,
+                          counter)  # fmt: skip
 
         return run_parts(part, self.workers)
 
@@ -421,7 +443,7 @@ class _MLPEpochs:
             if limits:
                 limits.pop().restore_original_limits()
 
-    def _run(self, params, m, v, order, step, hyper):
+    def _run(self, params, m, v, order, step, hyper, total=0.0):
         net = self.net
         counter = np.zeros(1, dtype=np.int64)
 
@@ -430,7 +452,8 @@ class _MLPEpochs:
                 *self.inputs, *self.targets, order, self.batch_size, params, m, v,
                 self.grads, net.sizes, net.offsets, self.A, self.Z, self.D, self.keys,
                 self.losses, ACTIVATIONS[net.activation][0], float(1.0 - net.dropout),
-                self.seed, *hyper.kernel_args(), step, worker, self.workers, counter,
+                self.seed, *hyper.kernel_args(), step, total, worker, self.workers,
+                counter,
             )  # fmt: skip
 
         return run_parts(run, self.workers)

@@ -69,13 +69,14 @@ def test_dropout_regularises_and_is_off_at_predict_time(multiclass_data):
 def test_bitwise_reproducible_whatever_n_jobs(kind, multiclass_data):
     X, y = sparse_classification() if kind == "csr" else multiclass_data
     dropout = 0.3 if kind == "dense-dropout" else 0.0
-    coefs = [
+    fits = [
         MLPClassifier((16,), dropout=dropout, max_iter=10, n_jobs=n_jobs,
-                      random_state=0).fit(X, y).coefs_  # fmt: skip
+                      random_state=0).fit(X, y)  # fmt: skip
         for n_jobs in [1, 2, 1]
     ]
-    for other in coefs[1:]:
-        assert all(np.array_equal(a, b) for a, b in zip(other, coefs[0]))
+    for other in fits[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(other.coefs_, fits[0].coefs_))
+        assert other.loss_curve_ == fits[0].loss_curve_
 
 
 def test_csr_matches_dense():

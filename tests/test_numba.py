@@ -113,9 +113,9 @@ def test_run_in_segments_covers_the_epoch_once(n_batches):
     chooser = _RecordingChooser(2)
     threads_now, segments = [None], []
 
-    def run(params, m, v, rows, step, hyper):
+    def run(params, m, v, rows, step, hyper, total):
         segments.append((threads_now[0], rows[0], rows[-1], rows.size))
-        return float(rows.size), step + -(-rows.size // batch_size)
+        return total + rows.size, step + -(-rows.size // batch_size)
 
     def set_threads(threads):
         threads_now[0] = threads

@@ -111,7 +111,7 @@ def outputs_grad(Z, Y, sw, order, lo, m, b, loss, epsilon, G, grad_b):
 @jit
 def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, rows, z, g,
                 losses, loss, epsilon, opt, lr, schedule, power_t, momentum,
-                nesterov, beta_1, beta_2, eps, a1, a2, weight_scale, step,
+                nesterov, beta_1, beta_2, eps, a1, a2, weight_scale, step, total,
                 fit_intercept, worker, n_workers, counter):  # fmt: skip
     """One epoch of mini-batch training on dense C-contiguous X, on thread
     ``worker`` of ``n_workers`` that all run this function at once.
@@ -136,7 +136,6 @@ def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, rows, z, g,
     W = params[:n_coef].reshape((n_coef // k, k))
     b = params[n_coef:]
     n = order.shape[0]
-    total = 0.0
     meeting = 0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -294,10 +293,10 @@ def csr_intercept_step(params, m, v, part_sums, grad_scale, eta, opt, momentum,
 
 @jit
 def csr_sgd_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params,
-                  m, v, dots, row_grads, part_sums, z, g, loss, epsilon, opt, lr,
-                  schedule, power_t, momentum, nesterov, beta_1, beta_2, eps, a1, a2,
-                  weight_scale, step, fit_intercept, worker, n_workers,
-                  counter):  # fmt: skip
+                  m, v, dots, row_grads, part_sums, z, g, alpha_state, loss, epsilon,
+                  opt, lr, schedule, power_t, momentum, nesterov, beta_1, beta_2, eps,
+                  a1, a2, weight_scale, step, total, fit_intercept, first_batch, begin,
+                  end, worker, n_workers, counter):  # fmt: skip
     """One epoch of plain SGD (no momentum) with an L2 penalty or none, on CSR X,
     on thread ``worker`` of ``n_workers`` that all run this function at once.
 
@@ -324,6 +323,12 @@ def csr_sgd_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, par
     float64 (each slice's intercept gradient and loss); z, g (n_workers, 1,
     n_outputs) float64. ``m`` and ``v`` of the weights are left alone (no
     momentum). Returns like ``dense_epoch``.
+
+    An epoch may run as several calls on consecutive runs of its batches
+    (``first_batch`` is the first one's number in the epoch): the scale
+    ``alpha`` starts at 1 when ``begin`` and is folded into the weights
+    when ``end``; in between it waits in alpha_state (1,), so the bits do
+    not depend on how the epoch was split.
     """
     n_parts = col_cuts.shape[0] - 1
     k = row_grads.shape[1]
@@ -334,8 +339,7 @@ def csr_sgd_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, par
     first = worker * n_parts // n_workers  # this thread's parts: first .. last - 1
     last = (worker + 1) * n_parts // n_workers
     n = order.shape[0]
-    alpha = 1.0
-    total = 0.0
+    alpha = 1.0 if begin else alpha_state[0]
     meeting = 0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -377,8 +381,11 @@ def csr_sgd_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, par
             total += csr_intercept_step(params, m, v, part_sums, grad_scale, eta, opt,
                                         momentum, nesterov, beta_1, beta_2, eps,
                                         fit_intercept)  # fmt: skip
-    for q in range(col_cuts[first] * k, col_cuts[last] * k):
-        params[q] *= alpha
+    if end:
+        for q in range(col_cuts[first] * k, col_cuts[last] * k):
+            params[q] *= alpha
+    elif worker == 0:  # all threads hold the same alpha
+        alpha_state[0] = alpha
     return total, step
 
 
@@ -424,7 +431,8 @@ def csr_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params,
               state, dots, row_grads, part_sums, z, g, fresh, fresh_last, etas,
               grad_scales, cum_eta, loss, epsilon, opt, lr, schedule, power_t,
               momentum, nesterov, beta_1, beta_2, eps, a1, a2, weight_scale, step,
-              fit_intercept, worker, n_workers, counter):  # fmt: skip
+              total, fit_intercept, first_batch, begin, end, worker, n_workers,
+              counter):  # fmt: skip
     """One epoch of mini-batch training on CSR X, in O(non-zeros), on thread
     ``worker`` of ``n_workers`` that all run this function at once.
 
@@ -432,7 +440,11 @@ def csr_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params,
     aligned: each feature's weights, moments, summed gradient, penalty
     scale (k each) and last batch on one cache line. fresh, fresh_last :
     (n_parts, max non-zeros in a row) int64. etas, grad_scales :
-    (n_batches,) and cum_eta : (n_batches + 1,) float64. The other
+    (n_batches,) and cum_eta : (n_batches + 1,) float64, cum_eta[0] = 0,
+    indexed by batch number in the epoch. The state is loaded from params,
+    m and v when ``begin`` and written back when ``end``: an epoch may run
+    as several calls on consecutive runs of its batches (``first_batch``
+    the first one's number), with the bits of one call. The other
     arguments as ``csr_sgd_epoch``, whose division of the work between
     threads this kernel shares: each thread owns the features of its parts,
     their state included.
@@ -458,7 +470,7 @@ def csr_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params,
     last = (worker + 1) * n_parts // n_workers
     lazy = a1 > 0.0 or a2 > 0.0
     M, V, G, S, LAST = k, 2 * k, 3 * k, 4 * k, 5 * k  # columns of state
-    for j in range(col_cuts[first], col_cuts[last]):
+    for j in range(col_cuts[first], col_cuts[last] if begin else 0):
         for c in range(k):
             state[j, c] = params[j * k + c]
             state[j, M + c] = m[j * k + c]
@@ -467,10 +479,8 @@ def csr_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params,
             state[j, S + c] = penalty_scale(opt, v[j * k + c], momentum, eps)
         state[j, LAST] = -1.0
     n = order.shape[0]
-    total = 0.0
     meeting = 0
-    s = 0  # batch number within the epoch
-    cum_eta[0] = 0.0
+    s = first_batch  # batch number within the epoch
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         step += 1
@@ -538,7 +548,7 @@ def csr_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params,
                                         fit_intercept)  # fmt: skip
         s += 1
     # Deferred steps and skipped penalties of this thread's features: O(n_features).
-    for j in range(col_cuts[first], col_cuts[last]):
+    for j in range(col_cuts[first], col_cuts[last] if end else 0):
         seen = int(state[j, LAST])
         stepped = seen >= 0
         eta = etas[seen] if stepped else 0.0

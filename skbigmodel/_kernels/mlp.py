@@ -287,7 +287,7 @@ def slice_grad(X, data, indices, indptr, sparse, Y, sw, order, start, mb, params
 def mlp_epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, params, m,
               v, grads, sizes, offsets, A, Z, D, keys, losses, activation, keep, seed,
               loss, epsilon, opt, lr, schedule, power_t, momentum, nesterov, beta_1,
-              beta_2, eps, a1, a2, weight_scale, step, worker, n_workers,
+              beta_2, eps, a1, a2, weight_scale, step, total, worker, n_workers,
               counter):  # fmt: skip
     """One epoch of mini-batch training of an MLP, on thread ``worker`` of
     ``n_workers`` (1 or 2) that all run this function at once.
@@ -314,7 +314,6 @@ def mlp_epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, params
     n_params = params.shape[0]
     n = order.shape[0]
     capacity = keys.shape[1]
-    total = 0.0
     meeting = 0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)

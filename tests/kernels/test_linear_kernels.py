@@ -349,6 +349,47 @@ def test_csr_threads_give_the_bits_of_one(loss, opt, momentum, penalty, sorted_i
     assert not np.array_equal(results[0][0], params0)
 
 
+class _ShortSegments(network_module.ThreadChooser):
+    """Probes of 2 batches and runs of 3: an epoch of 23 batches in many calls."""
+
+    PROBE_BATCHES, RUN_BATCHES, PROBE_WARMUP_BATCHES, MIN_PROBE_BATCHES = 2, 3, 1, 2
+
+
+@pytest.mark.parametrize("opt, momentum, penalty", [
+    (kernels.SGD, 0.0, "l2"),  # csr_sgd_epoch: its weight scale spans the calls
+    (kernels.SGD, 0.9, "elasticnet"),  # csr_epoch: lazy L1 and L2 span them
+    (kernels.ADAM, 0.9, "l1"),
+])  # fmt: skip
+@pytest.mark.parametrize("threads", [1, 2])
+def test_csr_epoch_in_segments_gives_the_bits_of_one_call(opt, momentum, penalty,
+                                                          threads):  # fmt: skip
+    """The thread chooser splits an epoch into calls at times it measures:
+    the CSR kernels carry their state across them, so the bits stay."""
+    X, Y, sw, k = sparse_problem(kernels.LOG_LOSS)
+    X = sp.vstack([X] * 4, format="csr")  # 360 rows, batches of 16: 23 batches
+    Y, sw = np.tile(Y, (4, 1)), np.tile(sw, 4)
+    a1, a2 = PENALTIES[penalty]
+    hyper = make_hyper(kernels.LOG_LOSS, opt, a1, a2, sw=sw, momentum=momentum,
+                       lr=0.4 if momentum == 0.0 else 0.05)  # fmt: skip
+    order = np.random.default_rng(2).permutation(X.shape[0])
+    params0 = np.random.default_rng(3).standard_normal(k * (X.shape[1] + 1)) * 0.1
+    results = []
+    for segmented in (False, True):
+        net = LinearNetwork(X.shape[1], k, X.dtype, params0.copy())
+        state = OptimizerState.zeros(net.params.size)
+        runner = net.epoch_runner(X, Y, sw, 16)
+        if segmented:
+            runner.chooser = _ShortSegments(threads)
+            total, step = runner(net.params, state.m, state.v, order, 0, hyper)
+        else:
+            total, step = runner._run(net.params, state.m, state.v, order, 0, hyper)
+        results.append((net.params.copy(), state.m.copy(), state.v.copy(), total, step))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    if a1 > 0:
+        assert (results[0][0] == 0.0).any()  # L1 reached exact zeros
+
+
 def test_csr_column_ranges_split_the_non_zeros():
     """The cuts balance the non-zeros; each row's bounds split it at the cuts."""
     rng = np.random.default_rng(0)
