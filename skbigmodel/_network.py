@@ -40,9 +40,9 @@ MAX_CHUNKS = 8
 # products (on 10 classes, 500k x 100: 0.20 s per epoch with 2 chunks of
 # 128 rows, 0.21 with 4 of 64, 0.25 with 8 of 32, 0.31 serial).
 MIN_CHUNK_ROWS = {True: 32, False: 128}
-# Plain SGD on CSR data cuts the features into this many column ranges of
-# about equal non-zeros (at most one thread each), counted on about this
-# many of them.
+# The CSR kernels cut the features into this many column ranges of about
+# equal non-zeros (at most one thread each), counted on about this many of
+# them.
 CSR_PARTS = 2
 CSR_CUT_SAMPLE = 100_000
 
@@ -111,10 +111,8 @@ def run_in_segments(run, params, m, v, order, step, hyper, batch_size, chooser,
     total, start = 0.0, 0
     epoch_batches = -(-order.size // batch_size)
     while start < order.size:
-        threads, batches = chooser.plan()
+        threads, batches = chooser.plan(epoch_batches)
         set_threads(threads)
-        if chooser.probing:
-            batches = min(batches, chooser.probe_length(epoch_batches))
         warmup = chooser.PROBE_WARMUP_BATCHES * batch_size
         if chooser.probing and order.size - start > warmup + batches * batch_size:
             # Untimed: the first batches on a new thread count move the

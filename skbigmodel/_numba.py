@@ -234,17 +234,17 @@ class ThreadChooser:
         """Whether the segment that ``plan`` gives is timed for a probe."""
         return self.n_threads > 1 and self.countdown == 0
 
-    def probe_length(self, epoch_batches):
-        """Batches of a probe in an epoch of ``epoch_batches`` batches."""
-        return min(self.PROBE_BATCHES, max(self.MIN_PROBE_BATCHES, epoch_batches // 8))
-
-    def plan(self):
-        """(threads, batches) for the next segment of work."""
+    def plan(self, epoch_batches=None):
+        """(threads, batches) for the next segment of an epoch of
+        ``epoch_batches`` batches (None: a long one)."""
         if self.n_threads == 1:
             return 1, self.RUN_BATCHES
         if self.countdown == 0:
             threads = self.n_threads if self.n_threads not in self.probe else 1
-            return threads, self.PROBE_BATCHES
+            if epoch_batches is None:
+                return threads, self.PROBE_BATCHES
+            return threads, min(self.PROBE_BATCHES,
+                                max(self.MIN_PROBE_BATCHES, epoch_batches // 8))  # fmt: skip
         return self.best, self.RUN_BATCHES
 
     def record(self, threads, batches, seconds):

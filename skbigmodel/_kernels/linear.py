@@ -127,8 +127,9 @@ def dense_epoch(X, Y, sw, order, batch_size, params, m, v, partial, rows, z, g,
     A batch is split into n_chunks fixed slices, each thread taking a run of
     consecutive slices; their gradients are summed in a fixed order by
     thread 0, which also steps the parameters, so the result does not depend
-    on the number of threads. Returns (sum of weighted sample losses, the
-    last step); the sum is complete on worker 0.
+    on the number of threads. Returns (``total`` plus the weighted sample
+    losses, added batch by batch, and the last step); the sum is complete
+    on worker 0.
     """
     n_chunks, n_params = partial.shape
     k = z.shape[2]

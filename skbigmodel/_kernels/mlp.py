@@ -307,8 +307,9 @@ def mlp_epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, params
     Every batch is cut in two fixed halves whose gradients are summed in a
     fixed order, and the update of the parameters is cut in two fixed
     ranges; thread h takes half h (one thread takes both), so the result
-    does not depend on the number of threads. Returns (sum of weighted
-    sample losses, the last step); the sum is complete on worker 0.
+    does not depend on the number of threads. Returns (``total`` plus the
+    weighted sample losses, added batch by batch, and the last step); the
+    sum is complete on worker 0.
     """
     n_layers = sizes.shape[0] - 1
     n_params = params.shape[0]
