@@ -259,6 +259,16 @@ def csr_rows_grad(dots, Y, sw, order, start, stop, b, alpha, loss, epsilon, row_
                 row_grads[r - start, c] = 0.0
             if weight == 0.0:
                 continue
+            if k == 1:  # scalars: no arrays through the inlined loss (see outputs_grad)
+                acc = 0.0
+                for u in range(n_parts):
+                    acc += dots[u, r - start, 0]
+                loss_i, grad_i = output_loss_grad(loss, epsilon, b[0] + alpha * acc,
+                                                  Y[i, 0])  # fmt: skip
+                part_sums[t, 1] += weight * loss_i
+                row_grads[r - start, 0] = weight * grad_i
+                part_sums[t, 0] += weight * grad_i
+                continue
             for c in range(k):
                 acc = 0.0
                 for u in range(n_parts):
