@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from .._numba import jit
-from .steps import PREFETCH_ROWS, loss_grad, prefetch_row, step_size, update_range
+from .steps import PREFETCH_ROWS, outputs_grad, prefetch_row, step_size, update_range
 from .sync import barrier
 
 # Activation codes; ``skbigmodel._mlp`` maps names to them.
@@ -210,7 +210,6 @@ def slice_grad(X, data, indices, indptr, sparse, Y, sw, order, start, mb, params
     loss. A, Z, D, keys : scratch for ``capacity`` rows (see ``mlp_epoch``).
     """
     n_layers = sizes.shape[0] - 1
-    total = 0.0
     widest = D.shape[0] // (2 * capacity)
     if keep < 1.0:
         sample_keys(X, data, indices, indptr, sparse, order, start, mb, keys)
@@ -228,6 +227,8 @@ def slice_grad(X, data, indices, indptr, sparse, Y, sw, order, start, mb, params
                         inputs)  # fmt: skip
         else:
             np.dot(inputs, W, out)
+        if layer == n_layers - 1:  # output: the intercepts' gradient goes here
+            out_grad_b = grad[w_at + n_in * n_out : w_at + n_in * n_out + n_out]
         for r in range(mb):
             for c in range(n_out):
                 out[r, c] += b[c]
@@ -242,11 +243,7 @@ def slice_grad(X, data, indices, indptr, sparse, Y, sw, order, start, mb, params
     # output: weighted loss gradients into the first delta block
     k = sizes[n_layers]
     delta = D[: mb * k].reshape((mb, k))
-    for r in range(mb):
-        i = order[start + r]
-        total += sw[i] * loss_grad(loss, epsilon, out, r, Y, i, delta)
-        for c in range(k):
-            delta[r, c] *= sw[i]
+    total = outputs_grad(out, Y, sw, order, start, mb, loss, epsilon, delta, out_grad_b)
     # backward, layer by layer; deltas alternate between D's two blocks
     turn = 0
     for layer in range(n_layers - 1, -1, -1):
@@ -260,11 +257,12 @@ def slice_grad(X, data, indices, indptr, sparse, Y, sw, order, start, mb, params
                              inputs, grad_W)  # fmt: skip
         else:
             np.dot(inputs.T, delta, grad_W)
-        for c in range(n_out):
-            grad_b[c] = 0.0
-        for r in range(mb):
+        if layer < n_layers - 1:  # the output layer's: by outputs_grad
             for c in range(n_out):
-                grad_b[c] += delta[r, c]
+                grad_b[c] = 0.0
+            for r in range(mb):
+                for c in range(n_out):
+                    grad_b[c] += delta[r, c]
         if layer == 0:
             break
         W = params[w_at : w_at + n_in * n_out].reshape((n_in, n_out))

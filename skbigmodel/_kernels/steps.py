@@ -52,6 +52,114 @@ def prefetch(typingctx, array, index):
     return types.void(array, types.intp), codegen
 
 
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a * b + c rounded once (float64), which LLVM never reassociates."""
+
+    def codegen(context, builder, signature, args):
+        double = ir.DoubleType()
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(double, [double] * 3), "llvm.fma.f64"
+        )
+        return builder.call(function, args)
+
+    if a == b == c == types.float64:
+        return types.float64(a, b, c), codegen
+    return None
+
+
+@intrinsic
+def bits_as_float(typingctx, bits):
+    """The float64 whose bits are the int64 ``bits``."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    if bits == types.int64:
+        return types.float64(bits), codegen
+    return None
+
+
+LOG2_E = 1.4426950408889634
+# ln 2 in two parts: n * LN2_HI is exact for the |n| <= 1022 used here
+LN2_HI = 6.93147180369123816490e-01
+LN2_LO = 1.90821492927058770002e-10
+
+
+@jit(inline="always")
+def exp_nonpositive(x):
+    """exp(x) for float64 x <= 0, within 2 ulp above 2**-1021 (below, the
+    smallest normal float instead of a subnormal or zero; NaN stays NaN).
+
+    Branch-free, without a libm call, so that a loop over it vectorises: 1.3
+    ns a value where libm's ``exp`` takes 7.5. Range reduction
+    x = n ln2 + r, |r| <= ln(2) / 2, then Taylor's polynomial of exp(r)
+    times 2**n made from its exponent bits.
+    """
+    x = np.float64(x)
+    x = -708.0 if x < -708.0 else x  # NaN passes
+    n = math.floor((x if x >= -708.0 else 0.0) * LOG2_E + 0.5)  # NaN-free
+    r = fma(-float(n), LN2_LO, fma(-float(n), LN2_HI, x))
+    # Taylor's polynomial to r**13: its remainder is under 2e-16 for
+    # |r| <= ln(2) / 2. Written out: a loop over a tuple of coefficients
+    # kept LLVM from vectorising the loops that call this.
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 1.0 / 2.0
+    p = (p * r + 1.0) * r + 1.0
+    return p * bits_as_float((n + 1023) << 52)
+
+
+@jit(inline="always")
+def log1p_unit(e):
+    """log(1 + e) for float64 e in [0, 1], within 3 ulp, branch-free (see
+    ``exp_nonpositive``): 1.7 ns a value where libm's ``log1p`` takes 15."""
+    s = e / (2.0 + e)
+    q = s * s
+    # 2 atanh(s) = 2 s (1 + s**2 / 3 + s**4 / 5 + ...) with s = e / (2 + e)
+    # <= 1/3: after the s**34 term the remainder is under 1e-18
+    p = 1.0 / 35.0
+    p = p * q + 1.0 / 33.0
+    p = p * q + 1.0 / 31.0
+    p = p * q + 1.0 / 29.0
+    p = p * q + 1.0 / 27.0
+    p = p * q + 1.0 / 25.0
+    p = p * q + 1.0 / 23.0
+    p = p * q + 1.0 / 21.0
+    p = p * q + 1.0 / 19.0
+    p = p * q + 1.0 / 17.0
+    p = p * q + 1.0 / 15.0
+    p = p * q + 1.0 / 13.0
+    p = p * q + 1.0 / 11.0
+    p = p * q + 1.0 / 9.0
+    p = p * q + 1.0 / 7.0
+    p = p * q + 1.0 / 5.0
+    p = p * q + 1.0 / 3.0
+    p = p * q + 1.0
+    return 2.0 * s * p
+
+
+@jit(inline="always")
+def sigmoid_loss_grad(t, y):
+    """Log-loss of the score ``t`` for the target ``y`` in [0, 1],
+    log(1 + exp(t)) - y t, and its derivative sigmoid(t) - y, in float64,
+    without overflow and without a branch (see ``exp_nonpositive``)."""
+    t, y = np.float64(t), np.float64(y)
+    e = exp_nonpositive(-abs(t))
+    s = 1.0 / (1.0 + e)
+    loss = log1p_unit(e) + (t if t > 0.0 else 0.0) - y * t
+    return loss, (s if t >= 0.0 else e * s) - y
+
+
 def cast_like(x, value):
     """``value`` as a scalar of the type of ``x`` (a float, or an array's dtype)."""
     return value  # only called from compiled code; see the overload below
@@ -113,12 +221,7 @@ def output_loss_grad(loss, epsilon, t, y):
         return 0.0, 0.0
     if loss == MULTINOMIAL:
         return 0.0, 0.0
-    # LOG_LOSS, MULTILABEL: a sigmoid, log(1 + exp(t)) without overflow
-    if t >= 0:
-        e = math.exp(-t)
-        return t + math.log1p(e) - y * t, 1.0 / (1.0 + e) - y
-    e = math.exp(t)
-    return math.log1p(e) - y * t, e / (1.0 + e) - y
+    return sigmoid_loss_grad(t, y)  # LOG_LOSS, MULTILABEL
 
 
 @jit(inline="always")
@@ -141,15 +244,76 @@ def loss_grad(loss, epsilon, Z, r, Y, i, G):
     top = Z[r, 0]
     for c in range(1, Z.shape[1]):
         top = max(top, Z[r, c])
+    for c in range(Z.shape[1]):  # vectorised: no sum in this loop
+        G[r, c] = exp_nonpositive(Z[r, c] - top)
     total = 0.0
     for c in range(Z.shape[1]):
-        G[r, c] = math.exp(Z[r, c] - top)
         total += G[r, c]
     label = int(Y[i, 0])
     value = top + math.log(total) - Z[r, label]
     for c in range(Z.shape[1]):
         G[r, c] /= total
     G[r, label] -= 1.0
+    return value
+
+
+@jit
+def outputs_grad(Z, Y, sw, order, lo, m, loss, epsilon, G, grad_b):
+    """Weighted loss of rows order[lo:lo + m], whose outputs are Z[:m]
+    (overwritten), and their gradients: sw_i dloss_i/doutputs into G[:m],
+    summed into grad_b. A call of its own: the arrays that the inlined
+    loss passes around are reference counted once per call, not per row.
+    """
+    if loss == MULTINOMIAL:
+        return softmax_grad(Z, Y, sw, order, lo, m, G, grad_b)
+    k = Z.shape[1]
+    value = 0.0
+    for c in range(k):
+        grad_b[c] = 0.0
+    for r in range(m):
+        i = order[lo + r]
+        weight = sw[i]
+        value += weight * loss_grad(loss, epsilon, Z, r, Y, i, G)
+        for c in range(k):
+            G[r, c] *= weight
+            grad_b[c] += G[r, c]
+    return value
+
+
+@jit
+def softmax_grad(Z, Y, sw, order, lo, m, G, grad_b):
+    """``outputs_grad`` for the multinomial loss, in three passes: the
+    exponentials of all m rows in one loop that LLVM vectorises (see
+    ``exp_nonpositive``) between two loops over the rows (measured 0.90x
+    the time of ``loss_grad`` row by row on 10 classes).
+    """
+    k = Z.shape[1]
+    for r in range(m):
+        top = Z[r, 0]
+        for c in range(1, k):
+            top = max(top, Z[r, c])
+        for c in range(k):
+            Z[r, c] -= top
+    flat_z, flat_g = Z[:m].reshape(m * k), G[:m].reshape(m * k)
+    for q in range(m * k):
+        flat_g[q] = exp_nonpositive(flat_z[q])
+    value = 0.0
+    for c in range(k):
+        grad_b[c] = 0.0
+    for r in range(m):
+        i = order[lo + r]
+        weight = sw[i]
+        label = int(Y[i, 0])
+        total = 0.0
+        for c in range(k):
+            total += G[r, c]
+        value += weight * (math.log(total) - Z[r, label])
+        scale = weight / total
+        for c in range(k):
+            G[r, c] *= scale
+        G[r, label] -= weight
+        for c in range(k):
+            grad_b[c] += G[r, c]
     return value
 
 

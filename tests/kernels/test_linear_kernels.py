@@ -11,6 +11,7 @@ from sklearn.datasets import make_classification, make_regression
 
 import skbigmodel._network as network_module
 from skbigmodel import LinearRegressor, LogisticClassifier
+from skbigmodel._kernels import linear as linear_kernels
 from skbigmodel._kernels import steps as kernels
 from skbigmodel._network import LinearNetwork
 from skbigmodel._training import Hyper, OptimizerState
@@ -76,6 +77,49 @@ def test_loss_grad_matches_reference(loss):
         value = kernels.loss_grad(loss, 0.3, z, 1, Y, i, g)
         np.testing.assert_allclose(value, values[i], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(g[1], G[i], rtol=1e-12, atol=1e-12)
+
+
+def test_exp_nonpositive_and_log1p_unit_are_within_a_few_ulp():
+    rng = np.random.default_rng(0)
+    x = -(10.0 ** rng.uniform(-20, np.log10(708), 20_000))
+    x = np.concatenate([x, [0.0, -0.0, -1e-300, -0.5 * np.log(2), -708.0]])
+    got = np.array([kernels.exp_nonpositive(v) for v in x])
+    want = np.exp(x)
+    assert np.all(np.abs(got - want) <= 2 * np.spacing(want))
+    # below -708: the smallest normal float or about, never NaN or negative
+    tiny = np.array([kernels.exp_nonpositive(v) for v in (-708.5, -745.0, -1e308, -np.inf)])
+    assert np.all((tiny > 0.0) & (tiny < 3.4e-308))
+    assert np.isnan(kernels.exp_nonpositive(np.nan))
+    e = np.concatenate([rng.uniform(0, 1, 20_000), 10.0 ** rng.uniform(-300, 0, 2_000),
+                        [0.0, 1e-17, 1.0]])  # fmt: skip
+    got = np.array([kernels.log1p_unit(v) for v in e])
+    want = np.log1p(e)
+    assert np.all(np.abs(got - want) <= 3 * np.spacing(want))
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_outputs_grad_matches_reference(loss, dtype):
+    """The chunk loss of the kernels: ``outputs_grad`` (several outputs and
+    the multinomial's vectorised softmax) and ``log_losses`` (one output)."""
+    X, Y, sw, k = make_problem(loss)
+    m = len(Y)
+    Z = (np.random.default_rng(1).standard_normal((m, k)) * 30).astype(dtype)
+    Z[:3] = [[700.0] * k, [-700.0] * k, [0.0] * k]
+    order = np.random.default_rng(2).permutation(m)
+    values, G = reference.loss_grad(loss, 0.3, Z.astype(np.float64), Y[order])
+    rtol, atol = (1e-10, 1e-12) if dtype == np.float64 else (1e-5, 1e-5)
+    if loss == kernels.LOG_LOSS:
+        t, d = Z[:, 0].copy(), Y[order, 0].astype(dtype)
+        linear_kernels.log_losses(t, d)
+        np.testing.assert_allclose(t, values, rtol=rtol, atol=atol)
+        np.testing.assert_allclose(d, G[:, 0], rtol=rtol, atol=atol)
+    out, grad_b = np.empty_like(Z), np.empty(k, dtype)
+    value = kernels.outputs_grad(Z.copy(), Y, sw, order, 0, m, loss, 0.3, out, grad_b)
+    weights = sw[order][:, None]
+    np.testing.assert_allclose(value, (sw[order] * values).sum(), rtol=rtol)
+    np.testing.assert_allclose(out, weights * G, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(grad_b, (weights * G).sum(axis=0), rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize("loss", list(LOSSES))
