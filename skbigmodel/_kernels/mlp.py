@@ -180,7 +180,9 @@ def first_layer(X, data, indices, indptr, sparse, order, start, mb, W, out, inpu
     for r in range(mb):
         if r + PREFETCH_ROWS < mb:
             prefetch_row(X, order[start + r + PREFETCH_ROWS])
-        inputs[r] = X[order[start + r]]
+        i = order[start + r]
+        for j in range(X.shape[1]):  # not the slower slice copy (see dense_rows_grad)
+            inputs[r, j] = X[i, j]
     np.dot(inputs, W, out)
 
 

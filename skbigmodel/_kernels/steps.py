@@ -102,20 +102,21 @@ def exp_nonpositive(x):
     r = fma(-float(n), LN2_LO, fma(-float(n), LN2_HI, x))
     # Taylor's polynomial to r**13: its remainder is under 2e-16 for
     # |r| <= ln(2) / 2. Written out: a loop over a tuple of coefficients
-    # kept LLVM from vectorising the loops that call this.
+    # kept LLVM from vectorising the loops that call this; explicit fma:
+    # callers compiled without fastmath would not contract a * b + c.
     p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 1.0 / 2.0
-    p = (p * r + 1.0) * r + 1.0
+    p = fma(p, r, 1.0 / 479001600.0)
+    p = fma(p, r, 1.0 / 39916800.0)
+    p = fma(p, r, 1.0 / 3628800.0)
+    p = fma(p, r, 1.0 / 362880.0)
+    p = fma(p, r, 1.0 / 40320.0)
+    p = fma(p, r, 1.0 / 5040.0)
+    p = fma(p, r, 1.0 / 720.0)
+    p = fma(p, r, 1.0 / 120.0)
+    p = fma(p, r, 1.0 / 24.0)
+    p = fma(p, r, 1.0 / 6.0)
+    p = fma(p, r, 1.0 / 2.0)
+    p = fma(fma(p, r, 1.0), r, 1.0)
     return p * bits_as_float((n + 1023) << 52)
 
 
@@ -128,23 +129,23 @@ def log1p_unit(e):
     # 2 atanh(s) = 2 s (1 + s**2 / 3 + s**4 / 5 + ...) with s = e / (2 + e)
     # <= 1/3: after the s**34 term the remainder is under 1e-18
     p = 1.0 / 35.0
-    p = p * q + 1.0 / 33.0
-    p = p * q + 1.0 / 31.0
-    p = p * q + 1.0 / 29.0
-    p = p * q + 1.0 / 27.0
-    p = p * q + 1.0 / 25.0
-    p = p * q + 1.0 / 23.0
-    p = p * q + 1.0 / 21.0
-    p = p * q + 1.0 / 19.0
-    p = p * q + 1.0 / 17.0
-    p = p * q + 1.0 / 15.0
-    p = p * q + 1.0 / 13.0
-    p = p * q + 1.0 / 11.0
-    p = p * q + 1.0 / 9.0
-    p = p * q + 1.0 / 7.0
-    p = p * q + 1.0 / 5.0
-    p = p * q + 1.0 / 3.0
-    p = p * q + 1.0
+    p = fma(p, q, 1.0 / 33.0)
+    p = fma(p, q, 1.0 / 31.0)
+    p = fma(p, q, 1.0 / 29.0)
+    p = fma(p, q, 1.0 / 27.0)
+    p = fma(p, q, 1.0 / 25.0)
+    p = fma(p, q, 1.0 / 23.0)
+    p = fma(p, q, 1.0 / 21.0)
+    p = fma(p, q, 1.0 / 19.0)
+    p = fma(p, q, 1.0 / 17.0)
+    p = fma(p, q, 1.0 / 15.0)
+    p = fma(p, q, 1.0 / 13.0)
+    p = fma(p, q, 1.0 / 11.0)
+    p = fma(p, q, 1.0 / 9.0)
+    p = fma(p, q, 1.0 / 7.0)
+    p = fma(p, q, 1.0 / 5.0)
+    p = fma(p, q, 1.0 / 3.0)
+    p = fma(p, q, 1.0)
     return 2.0 * s * p
 
 
