@@ -261,12 +261,28 @@ def csr_rows_grad(dots, Y, sw, order, start, stop, b, alpha, loss, epsilon, row_
     row_grads (sw_i dloss_i/doutputs) and each slice's sums: part_sums[t,
     :k] of the gradients, part_sums[t, k] of the losses.
     """
-    n_parts, _, k = dots.shape
+    n_parts, batch_rows, k = dots.shape
     for t in range(first, last):
         for c in range(k + 1):
             part_sums[t, c] = 0.0
-        for r in range(start + (stop - start) * t // n_parts,
-                       start + (stop - start) * (t + 1) // n_parts):  # fmt: skip
+        lo = start + (stop - start) * t // n_parts
+        hi = start + (stop - start) * (t + 1) // n_parts
+        if k == 1 and loss == LOG_LOSS:  # vectorised losses, as in dense_rows_grad
+            outputs = dots[0].reshape(batch_rows)[lo - start : hi - start]
+            grads = row_grads.reshape(row_grads.shape[0])[lo - start : hi - start]
+            for r in range(lo, hi):
+                acc = 0.0
+                for u in range(n_parts):
+                    acc += dots[u, r - start, 0]
+                outputs[r - lo], grads[r - lo] = b[0] + alpha * acc, Y[order[r], 0]
+            log_losses(outputs, grads)
+            for r in range(lo, hi):
+                weight = sw[order[r]]
+                part_sums[t, 1] += weight * outputs[r - lo]
+                grads[r - lo] *= weight
+                part_sums[t, 0] += grads[r - lo]
+            continue
+        for r in range(lo, hi):
             i = order[r]
             weight = sw[i]
             for c in range(k):

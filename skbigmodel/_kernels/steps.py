@@ -14,7 +14,7 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic, overload
 
-from .._numba import jit
+from .._numba import DOT_MATH, jit
 from .sync import item_pointer
 
 # Loss codes; ``skbigmodel._losses`` maps names to them.
@@ -281,7 +281,7 @@ def outputs_grad(Z, Y, sw, order, lo, m, loss, epsilon, G, grad_b):
     return value
 
 
-@jit
+@jit(fastmath=DOT_MATH)
 def softmax_grad(Z, Y, sw, order, lo, m, G, grad_b):
     """``outputs_grad`` for the multinomial loss, in three passes: the
     exponentials of all m rows in one loop that LLVM vectorises (see
