@@ -100,8 +100,8 @@ def test_exp_nonpositive_and_log1p_unit_are_within_a_few_ulp():
 @pytest.mark.parametrize("loss", list(LOSSES))
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_outputs_grad_matches_reference(loss, dtype):
-    """The chunk loss of the kernels: ``outputs_grad`` (several outputs and
-    the multinomial's vectorised softmax) and ``log_losses`` (one output)."""
+    """The chunk losses of the kernels: ``outputs_grad`` (several outputs and
+    the multinomial's vectorised softmax) and ``output_losses`` (one output)."""
     X, Y, sw, k = make_problem(loss)
     m = len(Y)
     Z = (np.random.default_rng(1).standard_normal((m, k)) * 30).astype(dtype)
@@ -109,11 +109,13 @@ def test_outputs_grad_matches_reference(loss, dtype):
     order = np.random.default_rng(2).permutation(m)
     values, G = reference.loss_grad(loss, 0.3, Z.astype(np.float64), Y[order])
     rtol, atol = (1e-10, 1e-12) if dtype == np.float64 else (1e-5, 1e-5)
-    if loss == kernels.LOG_LOSS:
+    if loss != kernels.MULTINOMIAL:  # one output: column 0 alone
         t, d = Z[:, 0].copy(), Y[order, 0].astype(dtype)
-        linear_kernels.log_losses(t, d)
-        np.testing.assert_allclose(t, values, rtol=rtol, atol=atol)
-        np.testing.assert_allclose(d, G[:, 0], rtol=rtol, atol=atol)
+        linear_kernels.output_losses(loss, 0.3, t, d)
+        values_0, G_0 = reference.loss_grad(loss, 0.3, Z[:, :1].astype(np.float64),
+                                            Y[order, :1])  # fmt: skip
+        np.testing.assert_allclose(t, values_0, rtol=rtol, atol=atol)
+        np.testing.assert_allclose(d, G_0[:, 0], rtol=rtol, atol=atol)
     out, grad_b = np.empty_like(Z), np.empty(k, dtype)
     value = kernels.outputs_grad(Z.copy(), Y, sw, order, 0, m, loss, 0.3, out, grad_b)
     weights = sw[order][:, None]
