@@ -210,7 +210,6 @@ class _CSREpochs:
         self.dots = np.empty((n_parts, batch_size, k))
         self.row_grads = np.empty((batch_size, k))
         self.part_sums = np.empty((n_parts, k + 1))
-        self.z, self.g = np.empty((n_parts, 1, k)), np.empty((n_parts, 1, k))
         self.alpha_state = np.ones(1)
         # Solvers other than plain SGD: one feature's row per cache line,
         # one miss per feature and batch, not two (NumPy aligns large
@@ -252,7 +251,7 @@ class _CSREpochs:
         next, so the bits do not depend on how an epoch is split."""
         X = self.X
         head = (X.data, X.indices, self.bounds, self.col_cuts, self.Y, self.sw)
-        scratch = (self.dots, self.row_grads, self.part_sums, self.z, self.g)
+        scratch = (self.dots, self.row_grads, self.part_sums)
         if csr_weight_scaled(hyper.opt, hyper.momentum, hyper.a1, hyper.a2, hyper.lr):
             kernel = csr_sgd_epoch
             scratch = (*scratch, self.alpha_state)

@@ -22,17 +22,14 @@ import numpy as np
 from .._numba import DOT_MATH, jit
 from .steps import (
     CACHE_LINE_FLOATS,
-    LOG_LOSS,
     PREFETCH_ROWS,
     PREFETCH_SPARSE_ROWS,
     SGD,
     catch_up,
-    loss_grad,
-    output_loss_grad,
+    one_output_grad,
     outputs_grad,
     prefetch,
     prefetch_sample,
-    sigmoid_loss_grad,
     step_coord,
     step_size,
     update_range,
@@ -47,8 +44,8 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
     grad : (n_features * n_outputs + n_outputs,) in X's dtype, overwritten
     with sum_i sw_i dloss_i/dparams. z, g : (>= hi - lo, n_outputs) scratch in
     X's dtype. One output: the dot products, then the losses in a loop that
-    vectorises (``output_losses``), then the updates, the first and last
-    four rows at a time (one thread, 500,000 x 100: 0.88x the time of one
+    vectorises (``one_output_grad``), then the updates, the dot products and
+    the updates four rows at a time (one thread, 500,000 x 100: 0.88x the time of one
     row at a time for the log-loss, 0.82-0.93x for the squared error).
     Several outputs: the rows are gathered into ``rows`` (>= hi - lo rows)
     for two BLAS products.
@@ -57,7 +54,6 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
     m = hi - lo
     for r in range(lo, min(lo + PREFETCH_ROWS, hi)):
         prefetch_sample(X, Y, sw, order[r])
-    value = 0.0
     if k == 1:  # three passes over the chunk, whose rows stay in L1
         w, t, d = W.reshape(p), z.reshape(z.shape[0]), g.reshape(g.shape[0])
         # dot products, four rows at a time (each w[j] loaded once for four)
@@ -66,7 +62,7 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
                 if lo + e + PREFETCH_ROWS < hi:
                     prefetch_sample(X, Y, sw, order[lo + e + PREFETCH_ROWS])
             i0, i1, i2, i3 = order[lo + r], order[lo + r + 1], order[lo + r + 2], order[lo + r + 3]
-            a0 = a1 = a2 = a3 = 0.0  # X[i, j], not views X[i] (see loss_grad)
+            a0 = a1 = a2 = a3 = 0.0  # X[i, j], not views X[i] (see steps.loss_grad)
             for j in range(p):
                 a0 += X[i0, j] * w[j]
                 a1 += X[i1, j] * w[j]
@@ -81,14 +77,7 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
             t[r] = acc
         for r in range(m):
             t[r] += b[0]
-            d[r] = Y[order[lo + r], 0]
-        output_losses(loss, epsilon, t[:m], d[:m])
-        grad[p] = 0.0
-        for r in range(m):
-            weight = sw[order[lo + r]]
-            value += weight * t[r]
-            d[r] *= weight
-            grad[p] += d[r]
+        value, grad[p] = one_output_grad(t[:m], d[:m], Y, sw, order, lo, loss, epsilon)
         # updates, four rows at a time (each grad_w[j] loaded once for four)
         grad_w = grad[:p]
         grad_w[:] = 0.0
@@ -115,23 +104,6 @@ def dense_rows_grad(X, Y, sw, order, lo, hi, W, b, loss, epsilon, grad, rows, z,
     value = outputs_grad(z, Y, sw, order, lo, m, loss, epsilon, g, grad[p * k :])
     np.dot(rows[:m].T, g[:m], grad[: p * k].reshape((p, k)))
     return value
-
-
-@jit
-def output_losses(loss, epsilon, t, y):
-    """Losses and derivatives of a model with one output: t holds the
-    outputs and becomes the losses, y the targets and becomes the
-    derivatives. A loop of its own over contiguous arrays, which LLVM
-    vectorises for the log-loss (see ``exp_nonpositive``). Dense binary
-    chunk, one thread, 500,000 x 100: 0.84-0.89x the time of one fused
-    pass per row with libm's scalar exp and log1p.
-    """
-    if loss == LOG_LOSS:
-        for r in range(t.shape[0]):
-            t[r], y[r] = sigmoid_loss_grad(t[r], y[r])
-    else:
-        for r in range(t.shape[0]):
-            t[r], y[r] = output_loss_grad(loss, epsilon, t[r], y[r])
 
 
 @jit
@@ -265,7 +237,7 @@ def prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, t):
 
 @jit(inline="always")
 def csr_rows_grad(dots, Y, sw, order, start, stop, b, alpha, loss, epsilon, row_grads,
-                  part_sums, zw, gw, first, last):  # fmt: skip
+                  part_sums, first, last):  # fmt: skip
     """Gradients of the rows of slices first .. last - 1 of a batch on CSR X.
 
     A batch's rows order[start:stop] are cut into n_parts slices; a row's
@@ -273,43 +245,19 @@ def csr_rows_grad(dots, Y, sw, order, start, stop, b, alpha, loss, epsilon, row_
     row_grads (sw_i dloss_i/doutputs) and each slice's sums: part_sums[t,
     :k] of the gradients, part_sums[t, k] of the losses.
     """
-    n_parts, batch_rows, k = dots.shape
+    n_parts, _, k = dots.shape
     for t in range(first, last):
-        for c in range(k + 1):
-            part_sums[t, c] = 0.0
         lo = start + (stop - start) * t // n_parts
         hi = start + (stop - start) * (t + 1) // n_parts
-        if k == 1:  # the losses vectorise (see output_losses)
-            outputs = dots[0].reshape(batch_rows)[lo - start : hi - start]
-            grads = row_grads.reshape(row_grads.shape[0])[lo - start : hi - start]
-            for r in range(lo, hi):
-                acc = 0.0
-                for u in range(n_parts):
-                    acc += dots[u, r - start, 0]
-                outputs[r - lo], grads[r - lo] = b[0] + alpha * acc, Y[order[r], 0]
-            output_losses(loss, epsilon, outputs, grads)
-            for r in range(lo, hi):
-                weight = sw[order[r]]
-                part_sums[t, 1] += weight * outputs[r - lo]
-                grads[r - lo] *= weight
-                part_sums[t, 0] += grads[r - lo]
-            continue
+        outputs = dots[0, lo - start : hi - start]  # overwritten: read only here
         for r in range(lo, hi):
-            i = order[r]
-            weight = sw[i]
-            for c in range(k):
-                row_grads[r - start, c] = 0.0
-            if weight == 0.0:
-                continue
             for c in range(k):
                 acc = 0.0
                 for u in range(n_parts):
                     acc += dots[u, r - start, c]
-                zw[0, c] = b[c] + alpha * acc
-            part_sums[t, k] += weight * loss_grad(loss, epsilon, zw, 0, Y, i, gw)
-            for c in range(k):
-                row_grads[r - start, c] = weight * gw[0, c]
-                part_sums[t, c] += weight * gw[0, c]
+                outputs[r - lo, c] = b[c] + alpha * acc
+        part_sums[t, k] = outputs_grad(outputs, Y, sw, order, lo, hi - lo, loss, epsilon,
+                                       row_grads[lo - start : hi - start], part_sums[t])  # fmt: skip
 
 
 @jit(inline="always")
@@ -336,7 +284,7 @@ def csr_intercept_step(params, m, v, part_sums, grad_scale, eta, opt, momentum,
 
 @jit
 def csr_sgd_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params,
-                  m, v, dots, row_grads, part_sums, z, g, alpha_state, loss, epsilon,
+                  m, v, dots, row_grads, part_sums, alpha_state, loss, epsilon,
                   opt, lr, schedule, power_t, momentum, nesterov, beta_1, beta_2, eps,
                   a1, a2, weight_scale, step, total, fit_intercept, first_batch, begin,
                   end, worker, n_workers, counter):  # fmt: skip
@@ -363,9 +311,8 @@ def csr_sgd_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, par
 
     Scratch: dots (n_parts, batch_size, n_outputs) and row_grads
     (batch_size, n_outputs) float64; part_sums (n_parts, n_outputs + 1)
-    float64 (each slice's intercept gradient and loss); z, g (n_workers, 1,
-    n_outputs) float64. ``m`` and ``v`` of the weights are left alone (no
-    momentum). Returns like ``dense_epoch``.
+    float64 (each slice's intercept gradient and loss). ``m`` and ``v`` of
+    the weights are left alone (no momentum). Returns like ``dense_epoch``.
 
     An epoch may run as several calls on consecutive runs of its batches
     (``first_batch`` is the first one's number in the epoch): the scale
@@ -377,7 +324,6 @@ def csr_sgd_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, par
     k = row_grads.shape[1]
     n_coef = params.shape[0] - k
     b = params[n_coef:]
-    zw, gw = z[worker], g[worker]
     flat_bounds = bounds.reshape(bounds.size)  # prefetch through a view made once
     first = worker * n_parts // n_workers  # this thread's parts: first .. last - 1
     last = (worker + 1) * n_parts // n_workers
@@ -400,7 +346,7 @@ def csr_sgd_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, par
         meeting += 1
         barrier(counter, n_workers, meeting)
         csr_rows_grad(dots, Y, sw, order, start, stop, b, alpha, loss, epsilon,
-                      row_grads, part_sums, zw, gw, first, last)  # fmt: skip
+                      row_grads, part_sums, first, last)  # fmt: skip
         meeting += 1
         barrier(counter, n_workers, meeting)
         eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
@@ -471,7 +417,7 @@ def settle(opt, w, g, m, v, scale, eta, skipped, momentum, nesterov, beta_1, bet
 
 @jit
 def csr_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params, m, v,
-              state, dots, row_grads, part_sums, z, g, fresh, fresh_last, etas,
+              state, dots, row_grads, part_sums, fresh, fresh_last, etas,
               grad_scales, cum_eta, loss, epsilon, opt, lr, schedule, power_t,
               momentum, nesterov, beta_1, beta_2, eps, a1, a2, weight_scale, step,
               total, fit_intercept, first_batch, begin, end, worker, n_workers,
@@ -504,7 +450,6 @@ def csr_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params,
     k = row_grads.shape[1]
     n_coef = params.shape[0] - k
     b = params[n_coef:]
-    zw, gw = z[worker], g[worker]
     fresh, fresh_last = fresh[worker], fresh_last[worker]
     flat_bounds = bounds.reshape(bounds.size)  # prefetch through views made once
     flat_state = state.reshape(state.size)
@@ -573,7 +518,7 @@ def csr_epoch(data, indices, bounds, col_cuts, Y, sw, order, batch_size, params,
         meeting += 1
         barrier(counter, n_workers, meeting)
         csr_rows_grad(dots, Y, sw, order, start, stop, b, 1.0, loss, epsilon,
-                      row_grads, part_sums, zw, gw, first, last)  # fmt: skip
+                      row_grads, part_sums, first, last)  # fmt: skip
         meeting += 1
         barrier(counter, n_workers, meeting)
         for t in range(first, last):  # the batch's rows are still in cache

@@ -259,11 +259,50 @@ def loss_grad(loss, epsilon, Z, r, Y, i, G):
 
 
 @jit
+def output_losses(loss, epsilon, t, y):
+    """Losses and derivatives of a model with one output: t holds the
+    outputs and becomes the losses, y the targets and becomes the
+    derivatives. A loop of its own over contiguous arrays, which LLVM
+    vectorises for the log-loss (see ``exp_nonpositive``): in a dense binary
+    epoch, 0.84-0.89x the time of one pass per row with libm's scalar exp and
+    log1p (one thread, 500,000 x 100).
+    """
+    if loss == LOG_LOSS:
+        for r in range(t.shape[0]):
+            t[r], y[r] = sigmoid_loss_grad(t[r], y[r])
+    else:
+        for r in range(t.shape[0]):
+            t[r], y[r] = output_loss_grad(loss, epsilon, t[r], y[r])
+
+
+@jit(inline="always")
+def one_output_grad(t, d, Y, sw, order, lo, loss, epsilon):
+    """``outputs_grad`` for one output, on 1-D t (the outputs, overwritten
+    with the losses) and d (overwritten with sw_i dloss_i/doutput); returns
+    (summed weighted loss, sum of d). Inlined: the dense kernel calls it
+    once per chunk of about 40 rows, where a call cost 3 % of an epoch.
+    """
+    for r in range(t.shape[0]):
+        d[r] = Y[order[lo + r], 0]
+    output_losses(loss, epsilon, t, d)
+    value = grad_sum = 0.0
+    for r in range(t.shape[0]):
+        weight = sw[order[lo + r]]
+        value += weight * t[r]
+        d[r] *= weight
+        grad_sum += d[r]
+    return value, grad_sum
+
+
+@jit
 def outputs_grad(Z, Y, sw, order, lo, m, loss, epsilon, G, grad_b):
     """Weighted loss of rows order[lo:lo + m], whose outputs are Z[:m]
     (overwritten), and their gradients: sw_i dloss_i/doutputs into G[:m],
-    summed into grad_b. A call of its own: the arrays that the inlined
-    loss passes around are reference counted once per call, not per row.
+    summed into grad_b. Every kernel's losses go through here, a chunk at
+    a time: a call of its own, so the arrays that the inlined loss passes
+    around are reference counted once per call, not per row, and the
+    exponentials of the log-loss and the softmax vectorise over the chunk
+    (``output_losses``, ``softmax_grad``).
     """
     if loss == MULTINOMIAL:
         return softmax_grad(Z, Y, sw, order, lo, m, G, grad_b)
@@ -271,6 +310,10 @@ def outputs_grad(Z, Y, sw, order, lo, m, loss, epsilon, G, grad_b):
     value = 0.0
     for c in range(k):
         grad_b[c] = 0.0
+    if k == 1:
+        value, grad_b[0] = one_output_grad(Z[:m].reshape(m), G[:m].reshape(m), Y, sw,
+                                           order, lo, loss, epsilon)  # fmt: skip
+        return value
     for r in range(m):
         i = order[lo + r]
         weight = sw[i]
