@@ -200,12 +200,11 @@ def prefetch_sample(X, Y, sw, i):
 @jit(inline="always")
 def output_loss_grad(loss, epsilon, t, y):
     """Loss of one output ``t`` with target ``y`` and its derivative, for the
-    losses that act on each output alone: all but the multinomial, which
-    on a single output is a constant (softmax of one score), hence (0, 0).
+    losses that act on each output alone: all but the multinomial.
 
-    Scalars in and out: a kernel with one output calls this directly,
-    since arrays passed through an inlined helper cost atomic reference
-    counting per row (measured: 11% of a dense binary epoch).
+    Scalars in and out: arrays passed through an inlined helper in a loop
+    over rows cost atomic reference counting per row (measured: 11 % of a
+    dense binary epoch).
     """
     if loss == SQUARED_ERROR:
         d = t - y
@@ -220,41 +219,24 @@ def output_loss_grad(loss, epsilon, t, y):
         if abs(d) > epsilon:
             return abs(d) - epsilon, (1.0 if d > 0 else -1.0)
         return 0.0, 0.0
-    if loss == MULTINOMIAL:
-        return 0.0, 0.0
     return sigmoid_loss_grad(t, y)  # LOG_LOSS, MULTILABEL
 
 
 @jit(inline="always")
 def loss_grad(loss, epsilon, Z, r, Y, i, G):
-    """Loss of one sample and its gradient with respect to its outputs.
+    """Loss of one sample and its gradient with respect to its outputs, for
+    the losses that act on each output alone (the multinomial goes through
+    ``softmax_grad``).
 
     The outputs are Z[r], the gradient is written to G[r]; the targets are
-    Y[i] (float64: the class index for the multinomial loss, 0/1 for the
-    binary log-loss and for each output of the multilabel loss). Rows are
-    passed as indices, not as views: each view made in a hot loop compiled
-    to a pair of atomic reference-count updates on its parent array.
+    Y[i]. Rows are passed as indices, not as views: each view made in a hot
+    loop compiled to a pair of atomic reference-count updates on its parent
+    array.
     """
     value = 0.0
-    if loss != MULTINOMIAL:
-        for c in range(Z.shape[1]):
-            v, G[r, c] = output_loss_grad(loss, epsilon, Z[r, c], Y[i, c])
-            value += v
-        return value
-    # softmax cross-entropy
-    top = Z[r, 0]
-    for c in range(1, Z.shape[1]):
-        top = max(top, Z[r, c])
-    for c in range(Z.shape[1]):  # vectorised: no sum in this loop
-        G[r, c] = exp_nonpositive(Z[r, c] - top)
-    total = 0.0
     for c in range(Z.shape[1]):
-        total += G[r, c]
-    label = int(Y[i, 0])
-    value = top + math.log(total) - Z[r, label]
-    for c in range(Z.shape[1]):
-        G[r, c] /= total
-    G[r, label] -= 1.0
+        v, G[r, c] = output_loss_grad(loss, epsilon, Z[r, c], Y[i, c])
+        value += v
     return value
 
 
