@@ -337,21 +337,18 @@ def mlp_epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, params
         # one optimiser step, parameters cut in two ranges; biases are not penalised
         eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
         grad_scale = weight_scale / (stop - start)
-        summed = grads[0]
         for h in range(worker, 2, n_workers):
             lo, hi = h * n_params // 2, (h + 1) * n_params // 2
-            for q in range(lo, hi):
-                summed[q] += grads[1, q]
             for layer in range(n_layers):  # each layer's part of [lo, hi), maybe empty
                 w_at = offsets[layer]
                 b_at = w_at + sizes[layer] * sizes[layer + 1]
                 end = b_at + sizes[layer + 1]
-                update_range(params, summed, grad_scale, m, v, max(w_at, lo),
+                update_range(params, grads[0], grad_scale, m, v, max(w_at, lo),
                              min(b_at, hi), opt, eta, momentum, nesterov, beta_1,
-                             beta_2, eps, a1, a2)  # fmt: skip
-                update_range(params, summed, grad_scale, m, v, max(b_at, lo),
+                             beta_2, eps, a1, a2, grads[1])  # fmt: skip
+                update_range(params, grads[0], grad_scale, m, v, max(b_at, lo),
                              min(end, hi), opt, eta, momentum, nesterov, beta_1,
-                             beta_2, eps, 0.0, 0.0)  # fmt: skip
+                             beta_2, eps, 0.0, 0.0, grads[1])  # fmt: skip
         meeting += 1
         barrier(counter, n_workers, meeting)
     return total, step

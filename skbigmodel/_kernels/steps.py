@@ -395,10 +395,37 @@ def step_coord(opt, w, g, m, v, eta, momentum, nesterov, beta_1, beta_2, eps, a1
     return w, m, v
 
 
+def slice_or_none(a, lo, hi):
+    """``a[lo:hi]``, or None when ``a`` is None."""
+    return None if a is None else a[lo:hi]  # only called from compiled code
+
+
+@overload(slice_or_none)
+def _slice_or_none(a, lo, hi):
+    if isinstance(a, (types.NoneType, types.Omitted)):
+        return lambda a, lo, hi: None
+    return lambda a, lo, hi: a[lo:hi]
+
+
+def plus(g, other, q):
+    """``g[q] + other[q]``, or ``g[q]`` when ``other`` is None."""
+    return g[q] if other is None else g[q] + other[q]  # only called from compiled code
+
+
+@overload(plus)
+def _plus(g, other, q):
+    if isinstance(other, (types.NoneType, types.Omitted)):
+        return lambda g, other, q: g[q]
+    return lambda g, other, q: g[q] + other[q]
+
+
 @jit
 def update_range(params, grad, grad_scale, m, v, lo, hi, opt, eta, momentum,
-                 nesterov, beta_1, beta_2, eps, a1, a2):
-    """Step params[lo:hi] with the data gradient grad[lo:hi] * grad_scale.
+                 nesterov, beta_1, beta_2, eps, a1, a2, other=None):
+    """Step params[lo:hi] with the data gradient grad[lo:hi] * grad_scale,
+    or (grad + other)[lo:hi] * grad_scale: summing two gradients here, not
+    in a pass of their own, saves writing and reading one of them (MLP on
+    MNIST: 5 % of an epoch).
 
     Written so that LLVM vectorises it (measured 4-5 ns per parameter
     before, under 2 after): one loop per optimiser, so that no branch on
@@ -406,6 +433,7 @@ def update_range(params, grad, grad_scale, m, v, lo, hi, opt, eta, momentum,
     could be negative (``range(lo, hi)``) keeps a wraparound branch per access.
     """
     w, g, mq, vq = params[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi]
+    g2 = slice_or_none(other, lo, hi)
     # The arithmetic is in the moments' type: float32 moments (float32
     # networks) take float32 square roots and divisions, which vectorise to
     # twice the lanes: an Adam step went from 2.0 to 0.7 ns per parameter.
@@ -415,15 +443,15 @@ def update_range(params, grad, grad_scale, m, v, lo, hi, opt, eta, momentum,
     l1, l2 = cast_like(m, a1), cast_like(m, a2)
     if opt == SGD:
         for q in range(w.shape[0]):
-            w[q], mq[q], vq[q] = step_coord(SGD, w[q], g[q] * scale, mq[q], vq[q],
+            w[q], mq[q], vq[q] = step_coord(SGD, w[q], plus(g, g2, q) * scale, mq[q], vq[q],
                                             step, mom, nesterov, b1, b2, tiny, l1, l2)  # fmt: skip
     elif opt == ADAM:
         for q in range(w.shape[0]):
-            w[q], mq[q], vq[q] = step_coord(ADAM, w[q], g[q] * scale, mq[q], vq[q],
+            w[q], mq[q], vq[q] = step_coord(ADAM, w[q], plus(g, g2, q) * scale, mq[q], vq[q],
                                             step, mom, nesterov, b1, b2, tiny, l1, l2)  # fmt: skip
     else:
         for q in range(w.shape[0]):
-            w[q], mq[q], vq[q] = step_coord(RMSPROP, w[q], g[q] * scale, mq[q], vq[q],
+            w[q], mq[q], vq[q] = step_coord(RMSPROP, w[q], plus(g, g2, q) * scale, mq[q], vq[q],
                                             step, mom, nesterov, b1, b2, tiny, l1, l2)  # fmt: skip
 
 
