@@ -456,7 +456,7 @@ def update_range(params, grad, grad_scale, m, v, lo, hi, opt, eta, momentum,
 
 
 @jit(inline="always")
-def catch_up(w, scale, total_eta, a1, a2):
+def catch_up(w, decay, scale, total_eta, a1):
     """Penalty-only steps that a lazily updated parameter skipped, in closed form.
 
     On sparse data a feature absent from a batch has no data gradient; its
@@ -465,9 +465,10 @@ def catch_up(w, scale, total_eta, a1, a2):
     summed step ``total_eta``, both scaled by ``scale``, the factor that the
     frozen state applies to a step (``1 / (1 - momentum)`` for SGD,
     ``1 / (sqrt(v) + eps)`` for Adam and RMSprop, as in ``step_coord``).
+    The caller passes the L2 factor ``decay`` = exp(-total_eta * scale *
+    a2), so that it can compute many in a loop that vectorises.
     """
-    if a2 > 0.0:
-        w = w * math.exp(-total_eta * scale * a2)
+    w = w * decay
     if a1 > 0.0:
         w = soft_threshold(w, total_eta * scale * a1)
     return w
