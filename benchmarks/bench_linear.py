@@ -41,7 +41,11 @@ It prints markdown tables (and writes them to ``--output``):
    skbigmodel and fits a 1000 x 20 ``LogisticClassifier(max_iter=5)``, cold
    (a fresh copy of the package without ``__pycache__`` and an empty
    ``NUMBA_CACHE_DIR``: every kernel compiles) and warm (the same again, the
-   cache just written), against ``import sklearn.linear_model`` alone.
+   cache just written), against ``import sklearn.linear_model`` alone and
+   against the floor of any package with cached Numba kernels: that import
+   plus ``import numba`` and one cached trivial function loaded and called
+   (Numba's import, its set-up on the first call and its objects' teardown
+   at exit are most of what ours adds).
 
 Estimators: ours (``LogisticClassifier``, ``LinearRegressor``: Adam, batch
 256, alpha=1e-4, default settings otherwise) against ``SGDClassifier(loss=
@@ -468,6 +472,26 @@ LogisticClassifier(max_iter=5).fit(X, y)
 """
 
 
+# The floor under any package whose kernels Numba caches: scikit-learn and
+# Numba imported, and one cached function loaded and called.
+NUMBA_FLOOR_MODULE = """
+import numba
+
+@numba.njit(cache=True)
+def total(x):
+    s = 0.0
+    for v in x:
+        s += v
+    return s
+"""
+NUMBA_FLOOR_CODE = """
+import numpy as np
+import sklearn.linear_model
+from numba_floor import total
+total(np.ones(3))
+"""
+
+
 def process_seconds(code, env, cwd):
     start = time.perf_counter()
     subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, cwd=cwd,
@@ -493,7 +517,7 @@ def fresh_copy(folder, name):
 
 
 def measure_startup(repeats):
-    """Median wall seconds: cold start, warm start, import sklearn.linear_model."""
+    """Wall seconds: cold and warm start, import sklearn.linear_model, Numba's floor."""
     print("start-up ...", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="bench_linear_") as folder:
         cold = []
@@ -506,10 +530,19 @@ def measure_startup(repeats):
             process_seconds("import sklearn.linear_model", dict(os.environ), folder)
             for _ in range(repeats)
         ]
+        floor_dir = os.path.join(folder, "floor")
+        os.mkdir(floor_dir)
+        with open(os.path.join(floor_dir, "numba_floor.py"), "w") as module:
+            module.write(NUMBA_FLOOR_MODULE)
+        floor_env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(folder, "floor-cache"))
+        process_seconds(NUMBA_FLOOR_CODE, floor_env, floor_dir)  # writes the cache
+        floor = [process_seconds(NUMBA_FLOOR_CODE, floor_env, floor_dir)
+                 for _ in range(repeats)]  # fmt: skip
     return [
         ("skbigmodel import + fit, cold (fresh copy, empty Numba cache)", cold),
         ("skbigmodel import + fit, warm (Numba cache just written)", warm),
         ("`import sklearn.linear_model` alone", sklearn_only),
+        ("`import sklearn.linear_model` + one cached Numba function, warm", floor),
     ]
 
 
