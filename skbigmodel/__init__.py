@@ -14,8 +14,11 @@ dependency only when used: ``skbigmodel.onnx`` (export to ONNX),
 (training curves).
 """
 
-from ._linear import LinearRegressor, LogisticClassifier
-from ._mlp import MLPClassifier, MLPEstimator, MLPRegressor
+from ._gcpause import GC_PAUSE
+
+with GC_PAUSE:  # importing Numba and defining the kernels: see _gcpause
+    from ._linear import LinearRegressor, LogisticClassifier
+    from ._mlp import MLPClassifier, MLPEstimator, MLPRegressor
 
 __all__ = [
     "LinearRegressor",

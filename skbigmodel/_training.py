@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._gcpause import first_kernel_calls
 from ._kernels.steps import shuffled
 from ._penalties import penalty_value
 
@@ -108,8 +109,9 @@ def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs, monito
     try:
         for epoch in range(max_epochs):
             monitor.epoch_begin()
-            loss, score = _epoch(net, state, hyper, runner, train_rows, est, rng,
-                                 validate, history, epoch, loss_unit)  # fmt: skip
+            with first_kernel_calls():  # see _gcpause
+                loss, score = _epoch(net, state, hyper, runner, train_rows, est, rng,
+                                     validate, history, epoch, loss_unit)  # fmt: skip
             stop = monitor.epoch_end(epoch + 1, loss, score, net)
             if lowest.exploded(loss):
                 lowest.restore(net, state, epoch + 1, loss, loss_unit)

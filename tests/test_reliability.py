@@ -324,6 +324,72 @@ def test_a_second_process_loads_the_kernels_from_the_cache(tmp_path):
     assert _cache_files(cache) == written
 
 
+# The garbage collector, paused while the kernels load, comes back as it was.
+
+GC_AFTER_FIRST_FIT = """
+    import gc
+    import json
+    import sys
+    import warnings
+
+    import numpy as np
+
+    warnings.simplefilter("ignore")
+    if sys.argv[1] == "disabled":
+        gc.disable()
+    before = gc.isenabled()
+    import skbigmodel
+
+    after_import = gc.isenabled()
+    X = np.random.default_rng(0).standard_normal((200, 4))
+    y = np.r_[np.zeros(100), np.ones(100)]
+    diverges = sys.argv[2] == "diverges"
+    if diverges:
+        X[3, 2] = 1e300  # finite, but the first epoch's squared error overflows
+    try:
+        skbigmodel.LinearRegressor(solver="sgd", max_iter=2).fit(X, y)
+        raised = False
+    except ValueError:  # TrainingDiverged
+        raised = True
+    assert raised == diverges
+    print(json.dumps([before, after_import, gc.isenabled()]))
+"""
+
+
+@pytest.mark.parametrize("collector", ["enabled", "disabled"])
+@pytest.mark.parametrize("fit", ["converges", "diverges"])
+def test_the_first_fit_leaves_the_garbage_collector_as_it_found_it(collector, fit):
+    states = json.loads(_run(GC_AFTER_FIRST_FIT.replace("sys.argv[1]", repr(collector))
+                             .replace("sys.argv[2]", repr(fit))))  # fmt: skip
+    assert states == [collector == "enabled"] * 3
+
+
+def test_gc_pause_nests_across_threads():
+    import gc
+    import threading
+
+    from skbigmodel._gcpause import GC_PAUSE
+
+    assert gc.isenabled()
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold():
+        with GC_PAUSE:
+            inside.set()
+            leave.wait()
+
+    other = threading.Thread(target=hold)
+    other.start()
+    inside.wait()
+    assert not gc.isenabled()
+    with GC_PAUSE:
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the other thread still holds its pause
+    leave.set()
+    other.join()
+    assert gc.isenabled()
+
+
 # Memory: fitting a few hundred MB memmap copies none of it.
 
 MEMMAP_FIT = """
