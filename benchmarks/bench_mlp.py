@@ -30,8 +30,11 @@ It prints markdown tables (and writes them to ``--output``):
    Linear, ReLU, Linear)``, ``CrossEntropyLoss``, ``torch.optim.Adam(lr=1e-3)``
    (no weight decay; ours and scikit-learn's keep their default
    ``alpha=1e-4``), mini-batches of 256 from ``torch.randperm`` per epoch, on
-   tensors created once. The PyTorch rows run in a fresh subprocess that
-   never imports skbigmodel (see 3.), on the same data saved as ``.npy``.
+   tensors created once. The PyTorch rows run in fresh subprocesses that
+   never import skbigmodel (see 3.), on the same data saved as ``.npy``;
+   since PyTorch's speed varied from process to process, each of its rows
+   pools the fits of 3 processes, and the report gives the range of the
+   processes' medians.
 
    Per row: seconds per epoch = median over ``--repeats`` (default 3) whole
    fits of ``epochs`` epochs, of fit time / epochs (the fixed cost of a fit
@@ -41,7 +44,9 @@ It prints markdown tables (and writes them to ``--output``):
    compilation (and PyTorch's first-call set-up) is not timed. Then the
    ratio to ours-float32 (> 1: ours is faster), test accuracy after the
    epochs, and the achieved GFLOP/s: 6 * n_train * sum(n_in * n_out) per
-   epoch (2 for the forward products, 4 for the two backward products) over
+   epoch (2 for the forward products, 4 for the two backward products; no
+   row computes the first layer's input gradient, so on MNIST the work done
+   is 0.72 of this count) over
    seconds per epoch, and that as a % of the machine's GEMM rate for the
    same dtype and thread count, measured at the start with NumPy (2048 x
    2048 @ 2048 x 2048, median of 5, BLAS limited to 1 thread and to all).
@@ -96,6 +101,11 @@ MEMORY_EPOCHS = 2
 GEMM_SIZE, GEMM_REPEATS = 2048, 5
 NEVER = 10**9  # n_iter_no_change that never triggers
 TORCH_THREADS = (1, 2)
+# PyTorch's speed on the MNIST network varied from process to process: on 2
+# threads 0.052-0.065 s/epoch in 4 fresh processes a minute apart, and
+# 0.043-0.081 over the processes of three benchmark runs. Its rows pool the
+# fits of this many fresh worker processes.
+TORCH_PROCESSES = 3
 NEIGHBOUR_THREADS = 2
 PRELUDES = {  # what a neighbour-effect subprocess runs before importing torch
     "none": "nothing (skbigmodel never imported)",
@@ -357,19 +367,25 @@ def call_torch_worker(path, threads_list, prelude, args):
 
 
 def torch_rows(case, path, args):
-    """PyTorch rows of a case, 1 and 2 threads, from one fresh subprocess."""
-    result = call_torch_worker(path, TORCH_THREADS, "none", args)
+    """PyTorch rows of a case, 1 and 2 threads: the median of the fits of
+    ``TORCH_PROCESSES`` fresh subprocesses, with the range of their medians."""
+    results = [call_torch_worker(path, TORCH_THREADS, "none", args)
+               for _ in range(TORCH_PROCESSES)]  # fmt: skip
     rows = []
     for threads in TORCH_THREADS:
+        fits = [seconds for result in results for seconds in result["seconds"][threads]]
+        per_process = [median(result["seconds"][threads]) / args.epochs
+                       for result in results]  # fmt: skip
         rows.append(dict(
             case=case.name, key=f"torch-{threads}", dtype="float32",
-            label=f"PyTorch {result['torch']}, float32, set_num_threads({threads})",
+            label=f"PyTorch {results[0]['torch']}, float32, set_num_threads({threads})",
             threads=threads, threads_note="set_num_threads",
-            per_epoch=median(result["seconds"][threads]) / args.epochs,
-            n_iter=args.epochs, accuracy=result["accuracy"][threads],
-            weights_dtype="float32",
+            per_epoch=median(fits) / args.epochs, n_iter=args.epochs,
+            accuracy=results[0]["accuracy"][threads], weights_dtype="float32",
+            process_range=(min(per_process), max(per_process)),
         ))  # fmt: skip
-        print(f"  {rows[-1]['label']}: {rows[-1]['per_epoch']:.4f} s/epoch",
+        print(f"  {rows[-1]['label']}: {rows[-1]['per_epoch']:.4f} s/epoch "
+              f"(processes {min(per_process):.4f}-{max(per_process):.4f})",
               file=sys.stderr)  # fmt: skip
     return rows
 
@@ -523,6 +539,18 @@ def neighbour_table(rows):
     return lines
 
 
+def process_ranges(rows):
+    """Lines: the range of the PyTorch rows' per-process medians."""
+    ranged = [row for row in rows if "process_range" in row]
+    if not ranged:
+        return []
+    return ["", f"PyTorch rows: median of the fits of {TORCH_PROCESSES} fresh "
+            "processes; the medians of the processes, s/epoch:", "",
+            *(f"- {row['case']}, {row['threads']} thread(s): "
+              f"{row['process_range'][0]:.4f}-{row['process_range'][1]:.4f}"
+              for row in ranged)]  # fmt: skip
+
+
 def report(args, header, rows, rates, memory, neighbour, torch_note):
     return "\n".join([
         "# bench_mlp", "", *header,
@@ -536,6 +564,7 @@ def report(args, header, rows, rates, memory, neighbour, torch_note):
         "against NumPy's rate for the row's dtype and thread count (all cores for "
         "ours, whose BLAS products may use up to that many threads with n_jobs=None, "
         "and for scikit-learn's, which uses the BLAS default).",
+        *process_ranges(rows),
         *(["", f"PyTorch rows skipped: {torch_note}"] if torch_note else []),
         "", f"## Peak memory ({MEMORY_EPOCHS}-epoch fit, in this process)", "",
         *memory_table(memory),
