@@ -14,9 +14,9 @@ dependency only when used: ``skbigmodel.onnx`` (export to ONNX),
 (training curves).
 """
 
-from ._gcpause import GC_PAUSE
+from . import _gcpause
 
-with GC_PAUSE:  # importing Numba and defining the kernels: see _gcpause
+with _gcpause.GC_PAUSE:  # importing Numba and defining the kernels: see _gcpause
     from ._linear import LinearRegressor, LogisticClassifier
     from ._mlp import MLPClassifier, MLPEstimator, MLPRegressor
 
