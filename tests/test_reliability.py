@@ -329,13 +329,13 @@ def test_a_second_process_loads_the_kernels_from_the_cache(tmp_path):
 GC_AFTER_FIRST_FIT = """
     import gc
     import json
-    import sys
+    import os
     import warnings
 
     import numpy as np
 
     warnings.simplefilter("ignore")
-    if sys.argv[1] == "disabled":
+    if os.environ["GC_STATE"] == "disabled":
         gc.disable()
     before = gc.isenabled()
     import skbigmodel
@@ -343,7 +343,7 @@ GC_AFTER_FIRST_FIT = """
     after_import = gc.isenabled()
     X = np.random.default_rng(0).standard_normal((200, 4))
     y = np.r_[np.zeros(100), np.ones(100)]
-    diverges = sys.argv[2] == "diverges"
+    diverges = os.environ["FIRST_FIT"] == "diverges"
     if diverges:
         X[3, 2] = 1e300  # finite, but the first epoch's squared error overflows
     try:
@@ -359,8 +359,7 @@ GC_AFTER_FIRST_FIT = """
 @pytest.mark.parametrize("collector", ["enabled", "disabled"])
 @pytest.mark.parametrize("fit", ["converges", "diverges"])
 def test_the_first_fit_leaves_the_garbage_collector_as_it_found_it(collector, fit):
-    states = json.loads(_run(GC_AFTER_FIRST_FIT.replace("sys.argv[1]", repr(collector))
-                             .replace("sys.argv[2]", repr(fit))))  # fmt: skip
+    states = json.loads(_run(GC_AFTER_FIRST_FIT, GC_STATE=collector, FIRST_FIT=fit))
     assert states == [collector == "enabled"] * 3
 
 
