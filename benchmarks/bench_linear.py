@@ -31,6 +31,15 @@ It prints markdown tables (and writes them to ``--output``):
      ``LogisticRegression(lbfgs)``'s minus 0.005, for at most
      ``--max-target-epochs`` (default 20). lbfgs's own time is its fit time.
 
+   On CSR data a second table gives the floor under any SGD epoch there:
+   bare passes over the training rows in a shuffled order that read every
+   non-zero; that also gather its weight (the dot products); that also add
+   to each weight right after the row's dot product (scikit-learn's
+   per-sample SGD without its loss and bookkeeping). Each runs on one
+   thread and on two, each thread owning the columns of half the non-zeros.
+   scikit-learn's seconds per epoch over the floor's is the most by which
+   any kernel that does that work can beat it on the machine.
+
 2. Peak memory beyond the data during a 2-epoch fit, measured in a fresh
    subprocess per estimator (data loaded from ``.npy`` files, compilation done
    on a slice first): the ``tracemalloc`` peak (sees NumPy allocations, not
@@ -76,10 +85,12 @@ import tempfile
 import time
 import tracemalloc
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from statistics import median
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
@@ -88,6 +99,7 @@ from sklearn.preprocessing import normalize
 
 import skbigmodel
 from skbigmodel import LinearRegressor, LogisticClassifier
+from skbigmodel._kernels.steps import CACHE_LINE_FLOATS, PREFETCH_SPARSE_ROWS, prefetch
 from skbigmodel._numba import resolve_n_jobs
 
 DENSE_ROWS, DENSE_TEST_ROWS, DENSE_FEATURES, N_CLASSES = 500_000, 100_000, 100, 10
@@ -371,6 +383,84 @@ def run_case(case, args):
 
 
 # --------------------------------------------------------------------------
+# The floor of an SGD epoch on CSR data
+
+READ, DOT, DOT_UPDATE = 0, 1, 2
+FLOOR_WORK = {READ: "read every non-zero",
+              DOT: "read, and gather each non-zero's weight (the dot products)",
+              DOT_UPDATE: "read, dot product, then add to each weight (row by row)"}  # fmt: skip
+
+
+@numba.njit(nogil=True, fastmath=True)
+def floor_pass(data, indices, starts, stops, order, w, work):
+    """Rows order[:] in turn, non-zeros starts[i]:stops[i] of row i: only the
+    memory traffic of an epoch (no loss, no gradient, no barrier).
+
+    Prefetched as ``csr_sgd_epoch`` does. DOT_UPDATE adds a tiny multiple of
+    the row to its weights right after its dot product, as scikit-learn's
+    per-sample SGD does (one pass; a mini-batch reads the rows twice).
+    """
+    total = 0.0
+    n = order.shape[0]
+    for r in range(n):
+        if r + PREFETCH_SPARSE_ROWS < n:
+            ahead = order[r + PREFETCH_SPARSE_ROWS]
+            for q in range(starts[ahead], stops[ahead], CACHE_LINE_FLOATS):
+                prefetch(data, q)
+                prefetch(indices, q)
+        i = order[r]
+        if work == READ:
+            for q in range(starts[i], stops[i]):
+                total += data[q] + indices[q]
+            continue
+        acc = 0.0
+        for q in range(starts[i], stops[i]):
+            acc += data[q] * w[np.uintp(indices[q])]
+        total += acc
+        if work == DOT_UPDATE:
+            step = 1e-12 * acc
+            for q in range(starts[i], stops[i]):
+                w[np.uintp(indices[q])] += step * data[q]
+    return total
+
+
+def csr_floor(case, repeats):
+    """Seconds per epoch of ``floor_pass`` on the case's rows in a shuffled order.
+
+    On two threads each thread owns the columns of half the non-zeros and
+    reads its part of every row (the split of ``csr_sgd_epoch``), so that no
+    weight is shared.
+    """
+    X = case.X
+    indptr = X.indptr.astype(np.intp)
+    cut = int(np.median(X.indices))
+    below = np.add.reduceat((X.indices < cut).astype(np.intp), indptr[:-1])
+    below[np.diff(indptr) == 0] = 0  # reduceat reads on past an empty row
+    mids = indptr[:-1] + below
+    order = np.random.default_rng(0).permutation(X.shape[0])
+    w = np.zeros(X.shape[1])
+    parts = {1: [(indptr[:-1], indptr[1:])], 2: [(indptr[:-1], mids), (mids, indptr[1:])]}
+    results = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for work, label in FLOOR_WORK.items():
+            for threads, bounds in parts.items():
+                def epoch():
+                    calls = [pool.submit(floor_pass, X.data, X.indices, starts, stops,
+                                         order, w, work) for starts, stops in bounds]  # fmt: skip
+                    return [call.result() for call in calls]
+
+                epoch()  # compiles on first use
+                times = []
+                for _ in range(max(repeats, 5)):
+                    start = time.perf_counter()
+                    epoch()
+                    times.append(time.perf_counter() - start)
+                results.append(dict(case=case.name, work=label, threads=threads,
+                                    per_epoch=median(times)))  # fmt: skip
+    return results
+
+
+# --------------------------------------------------------------------------
 # Memory, in a fresh process per estimator
 
 
@@ -642,6 +732,19 @@ def target_summary(rows):
     return lines
 
 
+def floor_table(floor, rows):
+    """The floor passes, and how far under scikit-learn's SGD epoch each is."""
+    sgd = {r["case"]: r["per_epoch"] for r in rows if r["estimator"].startswith("SGDClassifier")}
+    lines = ["| case | pass over the training rows in a shuffled order, nothing else | "
+             "threads | s/epoch (median) | SGDClassifier's s/epoch over this |",
+             "| --- | --- | ---: | ---: | ---: |"]  # fmt: skip
+    for row in floor:
+        ratio = sgd[row["case"]] / row["per_epoch"]
+        lines.append(f"| {row['case']} | {row['work']} | {row['threads']} | "
+                     f"{row['per_epoch']:.4f} | {ratio:.2f}x |")
+    return lines
+
+
 def memory_table(rows):
     lines = [
         "| case | estimator | training data (MB) | tracemalloc peak in fit "
@@ -666,7 +769,7 @@ def startup_table(startup):
     return lines
 
 
-def report(args, header, rows, memory, startup):
+def report(args, header, rows, floor, memory, startup):
     return "\n".join([
         "# bench_linear", "", *header,
         f"- load average at end: {load_average()}",
@@ -675,6 +778,8 @@ def report(args, header, rows, memory, startup):
         f"{args.max_target_epochs} epochs; cases {', '.join(args.cases)}",
         "", "## Speed and accuracy", "", *speed_table(rows, args.epochs),
         "", "Time to target:", "", *target_summary(rows),
+        *(["", "## The floor of an SGD epoch on CSR data", "", *floor_table(floor, rows)]
+          if floor else []),
         "", "## Memory", "", *memory_table(memory),
         *(["", "## Start-up", "", *startup_table(startup)] if startup else []), "",
     ])  # fmt: skip
@@ -717,14 +822,16 @@ def main(argv=None):
         return memory_worker(*args.memory_worker)
     header = machine_lines()
     startup = measure_startup(args.repeats) if set(args.cases) == set(CASES) else []
-    rows, memory = [], []
+    rows, floor, memory = [], [], []
     for case in all_cases(args.scale, args.cases):
         rows += run_case(case, args)
+        if sp.issparse(case.X):
+            floor += csr_floor(case, args.repeats)
         if case.memory:
             memory += measure_memory(case)
         del case
         gc.collect()
-    text = report(args, header, rows, memory, startup)
+    text = report(args, header, rows, floor, memory, startup)
     print(text)
     if args.output:
         with open(args.output, "w") as output:
