@@ -20,7 +20,15 @@ import math
 import numpy as np
 
 from .._numba import jit
-from .steps import PREFETCH_ROWS, outputs_grad, prefetch_row, step_size, update_range
+from .steps import (
+    PREFETCH_ROWS,
+    exp_nonpositive,
+    fma,
+    outputs_grad,
+    prefetch_row,
+    step_size,
+    update_range,
+)
 from .sync import barrier
 
 # Activation codes; ``skbigmodel._mlp`` maps names to them.
@@ -30,6 +38,49 @@ INV_SQRT2 = 1.0 / math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 # Fast math for elementwise loops, without "nnan"/"ninf": a NaN stays a NaN.
 ELEMENTWISE_MATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+
+# Below this |z|, tanh comes from its Taylor polynomial (to z**23: remainder
+# under 1e-18 relative): (1 - t) / (1 + t) would lose bits to cancellation.
+TANH_SMALL = 0.25
+
+
+@jit(inline="always")
+def logistic_pair(z):
+    """(logistic(z), logistic(-z)) = (1 / (1 + exp(-z)), 1 - that), each
+    within 3 ulp (1 - logistic(z) would cancel for large z), without a libm
+    call, so that the loops over it vectorise (see ``exp_nonpositive``);
+    NaN stays NaN."""
+    e = exp_nonpositive(-abs(np.float64(z)))  # exp(-|z|) in (0, 1]: no overflow
+    positive = z >= 0.0
+    return (1.0 if positive else e) / (1.0 + e), (e if positive else 1.0) / (1.0 + e)
+
+
+@jit(inline="always")
+def logistic(z):
+    """1 / (1 + exp(-z)) (see ``logistic_pair``)."""
+    return logistic_pair(z)[0]
+
+
+@jit(inline="always")
+def tanh(z):
+    """tanh(z) within 4 ulp, branch-free (see ``logistic``); NaN stays NaN."""
+    a = abs(np.float64(z))
+    t = exp_nonpositive(-2.0 * a)
+    large = (1.0 - t) / (1.0 + t)
+    s = a * a  # odd Taylor polynomial: the coefficients 2^2n (2^2n - 1) B_2n / (2n)!
+    p = fma(s, -3.927832388331683e-05, 9.691537956929451e-05)
+    p = fma(p, s, -0.00023912911424355248)
+    p = fma(p, s, 0.000590027440945586)
+    p = fma(p, s, -0.0014558343870513183)
+    p = fma(p, s, 0.003592128036572481)
+    p = fma(p, s, -0.008863235529902197)
+    p = fma(p, s, 0.021869488536155203)
+    p = fma(p, s, -0.05396825396825397)
+    p = fma(p, s, 0.13333333333333333)
+    p = fma(p, s, -0.3333333333333333)
+    small = fma(a * s, p, a)
+    return math.copysign(small if a < TANH_SMALL else large, np.float64(z))
 
 
 @jit(inline="always")
@@ -42,11 +93,11 @@ def activate(kind, z):
     if kind == GELU:  # exact: z * Phi(z)
         return 0.5 * z * (1.0 + math.erf(z * INV_SQRT2))
     if kind == SILU:
-        return z / (1.0 + math.exp(-z)) if z >= 0.0 else z * math.exp(z) / (1.0 + math.exp(z))
+        return z * logistic(z)
     if kind == TANH:
-        return math.tanh(z)
+        return tanh(z)
     if kind == LOGISTIC:
-        return 1.0 / (1.0 + math.exp(-z)) if z >= 0.0 else math.exp(z) / (1.0 + math.exp(z))
+        return logistic(z)
     return z
 
 
@@ -58,12 +109,13 @@ def activation_grad(kind, z):
     if kind == LEAKY_RELU:
         return 1.0 if z > 0.0 else LEAKY_SLOPE
     if kind == GELU:
-        return 0.5 * (1.0 + math.erf(z * INV_SQRT2)) + z * INV_SQRT_2PI * math.exp(-0.5 * z * z)
+        return (0.5 * (1.0 + math.erf(z * INV_SQRT2))
+                + z * INV_SQRT_2PI * exp_nonpositive(-0.5 * z * z))  # fmt: skip
     if kind == SILU or kind == LOGISTIC:
-        s = 1.0 / (1.0 + math.exp(-z)) if z >= 0.0 else math.exp(z) / (1.0 + math.exp(z))
-        return s * (1.0 + z * (1.0 - s)) if kind == SILU else s * (1.0 - s)
+        s, s_minus = logistic_pair(z)
+        return s * (1.0 + z * s_minus) if kind == SILU else s * s_minus
     if kind == TANH:
-        t = math.tanh(z)
+        t = tanh(z)
         return 1.0 - t * t
     return 1.0
 
@@ -73,7 +125,8 @@ def activate_block(kind, pre, out):
     """out = activation(pre), elementwise over (rows, units) blocks.
 
     One loop per activation, so that each vectorises (the branch on the
-    kind is taken once per block, not per element).
+    kind is taken once per block, not per element); GELU's loop does not
+    (libm's ``erf``).
     """
     rows, units = pre.shape
     if kind == RELU:
@@ -83,7 +136,15 @@ def activate_block(kind, pre, out):
     elif kind == TANH:
         for r in range(rows):
             for c in range(units):
-                out[r, c] = math.tanh(pre[r, c])
+                out[r, c] = tanh(pre[r, c])
+    elif kind == LOGISTIC:
+        for r in range(rows):
+            for c in range(units):
+                out[r, c] = logistic(pre[r, c])
+    elif kind == SILU:
+        for r in range(rows):
+            for c in range(units):
+                out[r, c] = pre[r, c] * logistic(pre[r, c])
     elif kind == IDENTITY:
         for r in range(rows):
             for c in range(units):
@@ -105,8 +166,15 @@ def activation_grad_block(kind, pre, delta):
     elif kind == TANH:
         for r in range(rows):
             for c in range(units):
-                t = math.tanh(pre[r, c])
-                delta[r, c] *= 1.0 - t * t
+                delta[r, c] *= activation_grad(TANH, pre[r, c])
+    elif kind == LOGISTIC:
+        for r in range(rows):
+            for c in range(units):
+                delta[r, c] *= activation_grad(LOGISTIC, pre[r, c])
+    elif kind == SILU:
+        for r in range(rows):
+            for c in range(units):
+                delta[r, c] *= activation_grad(SILU, pre[r, c])
     elif kind != IDENTITY:
         for r in range(rows):
             for c in range(units):
