@@ -31,6 +31,11 @@ It prints markdown tables (and writes them to ``--output``):
      ``LogisticRegression(lbfgs)``'s minus 0.005, for at most
      ``--max-target-epochs`` (default 20). lbfgs's own time is its fit time.
 
+   Every timed fit or ``partial_fit`` starts after 0.3 s idle: OpenBLAS
+   leaves its threads spinning for 0.1-0.2 s after a threaded product (in
+   lbfgs, or in the scoring between epochs), which then share the cores
+   with the fit.
+
    On CSR data a second table gives the floor under any SGD epoch there:
    bare passes over the training rows in a shuffled order that read every
    non-zero; that also gather its weight (the dot products); that also add
@@ -109,6 +114,11 @@ WARMUP_ROWS = 2_000
 MEMORY_EPOCHS = 2
 TARGET_GAP = 0.005  # "within 0.5 point" of lbfgs's test accuracy
 NEVER = 10**9  # n_iter_no_change that never triggers
+# Idle seconds before each timed fit: after a threaded product OpenBLAS
+# leaves its threads spinning for about 0.1-0.2 s, and a fit started then
+# shares the cores with them (measured: the next small MLP fit took twice as
+# long after scikit-learn's, whichever library came next).
+IDLE_BEFORE_TIMING = 0.3
 CASES = ("1", "2", "3", "4")  # binary, 10 classes, regression, CSR
 
 
@@ -296,6 +306,7 @@ def all_cases(scale, selected=CASES):
 
 
 def timed_fit(est, X, y):
+    time.sleep(IDLE_BEFORE_TIMING)
     start = time.perf_counter()
     est.fit(X, y)
     return time.perf_counter() - start
@@ -349,6 +360,7 @@ def time_to_target(make, case, target, max_epochs):
     est = make(1, random_state=np.random.RandomState(0))  # new shuffle each epoch
     elapsed = 0.0
     for epoch in range(1, max_epochs + 1):
+        time.sleep(IDLE_BEFORE_TIMING)  # after the scoring's products
         start = time.perf_counter()
         est.partial_fit(case.X, case.y, classes=case.classes)
         elapsed += time.perf_counter() - start

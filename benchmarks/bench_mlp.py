@@ -40,9 +40,12 @@ It prints markdown tables (and writes them to ``--output``):
    fits of ``epochs`` epochs, of fit time / epochs (the fixed cost of a fit
    is included; it is small next to an epoch here). Fits are interleaved
    across rows within each repeat, so that a noisy neighbour slows all rows
-   alike. Each estimator is first fitted on a small slice, so that Numba's
-   compilation (and PyTorch's first-call set-up) is not timed. Then the
-   ratio to ours-float32 (> 1: ours is faster), test accuracy after the
+   alike, and each starts after 0.3 s idle: OpenBLAS leaves its threads
+   spinning for 0.1-0.2 s after a threaded product, and the small fit of
+   whichever library came next took twice as long. Each estimator is first
+   fitted on a small slice, so that Numba's compilation (and PyTorch's
+   first-call set-up) is not timed. Then the ratio to ours-float32 (> 1:
+   ours is faster), test accuracy after the
    epochs, and the achieved GFLOP/s: 6 * n_train * sum(n_in * n_out) per
    epoch (2 for the forward products, 4 for the two backward products; no
    row computes the first layer's input gradient, so on MNIST the work done
@@ -64,6 +67,13 @@ It prints markdown tables (and writes them to ``--output``):
    (which starts Numba's threading layer), and the ratio. A third process
    runs a small ``LogisticClassifier`` fit first instead, whose kernel opens
    Numba parallel regions (so its OpenMP threads have really run).
+
+4. Hidden activations: seconds per epoch of ours and of scikit-learn's
+   ``MLPClassifier`` (which has ReLU, tanh, logistic and identity only) for
+   each hidden activation, on the narrow network and the first 20,000
+   synthetic training rows in float32, 3-epoch fits interleaved as in 1.
+   (median over ``--repeats``), against ours with ReLU and against
+   scikit-learn's.
 
 The machine, library versions, thread counts (Numba, threadpoolctl's BLAS
 and OpenMP pools) and the load average at the start and end are recorded
@@ -100,6 +110,14 @@ WARMUP_ROWS = 512
 MEMORY_EPOCHS = 2
 GEMM_SIZE, GEMM_REPEATS = 2048, 5
 NEVER = 10**9  # n_iter_no_change that never triggers
+# Idle seconds before each timed fit: after a threaded product OpenBLAS
+# leaves its threads spinning for about 0.1-0.2 s, and a fit started then
+# shares the cores with them (measured: the next small MLP fit took twice as
+# long after scikit-learn's, whichever library came next).
+IDLE_BEFORE_TIMING = 0.3
+ACTIVATION_ROWS, ACTIVATION_EPOCHS = 20_000, 3
+ACTIVATIONS = ("relu", "leaky_relu", "gelu", "silu", "tanh", "logistic", "identity")
+SKLEARN_ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
 TORCH_THREADS = (1, 2)
 # PyTorch's speed on the MNIST network varied from process to process: on 2
 # threads 0.052-0.065 s/epoch in 4 fresh processes a minute apart, and
@@ -178,20 +196,22 @@ def synthetic_case(n_rows):
 # Ours and scikit-learn's, in this process
 
 
-def ours(max_iter):
+def ours(max_iter, activation="relu"):
     from skbigmodel import MLPClassifier
 
-    return MLPClassifier(hidden_layer_sizes=HIDDEN, solver="adam", batch_size=BATCH,
-                         learning_rate_init=LEARNING_RATE, max_iter=max_iter, tol=0.0,
-                         n_iter_no_change=NEVER, random_state=0)  # fmt: skip
+    return MLPClassifier(hidden_layer_sizes=HIDDEN, activation=activation, solver="adam",
+                         batch_size=BATCH, learning_rate_init=LEARNING_RATE,
+                         max_iter=max_iter, tol=0.0, n_iter_no_change=NEVER,
+                         random_state=0)  # fmt: skip
 
 
-def sklearn_mlp(max_iter):
+def sklearn_mlp(max_iter, activation="relu"):
     from sklearn.neural_network import MLPClassifier
 
-    return MLPClassifier(hidden_layer_sizes=HIDDEN, solver="adam", batch_size=BATCH,
-                         learning_rate_init=LEARNING_RATE, max_iter=max_iter, tol=0,
-                         n_iter_no_change=max_iter + 1, random_state=0)  # fmt: skip
+    return MLPClassifier(hidden_layer_sizes=HIDDEN, activation=activation, solver="adam",
+                         batch_size=BATCH, learning_rate_init=LEARNING_RATE,
+                         max_iter=max_iter, tol=0, n_iter_no_change=max_iter + 1,
+                         random_state=0)  # fmt: skip
 
 
 IN_PROCESS_ROWS = (  # (key, label, make, dtype); ours-float32 first: the reference
@@ -203,6 +223,7 @@ IN_PROCESS_ROWS = (  # (key, label, make, dtype); ours-float32 first: the refere
 
 
 def timed_fit(est, X, y):
+    time.sleep(IDLE_BEFORE_TIMING)
     start = time.perf_counter()
     est.fit(X, y)
     return time.perf_counter() - start
@@ -235,6 +256,27 @@ def run_in_process(case, args):
         ))  # fmt: skip
         print(f"  {label}: {rows[-1]['per_epoch']:.4f} s/epoch", file=sys.stderr)
     return rows
+
+
+def activation_rows(case, args):
+    """Seconds per epoch of ours and scikit-learn's for each hidden activation,
+    on the first ACTIVATION_ROWS training rows in float32, fits interleaved."""
+    X = np.ascontiguousarray(case.X_train[:ACTIVATION_ROWS], dtype=np.float32)
+    y = case.y_train[:ACTIVATION_ROWS]
+    fits = [(name, "ours", ours) for name in ACTIVATIONS]
+    fits += [(name, "sklearn", sklearn_mlp) for name in SKLEARN_ACTIVATIONS]
+    for name, _, make in fits:
+        make(1, name).fit(X[:WARMUP_ROWS], y[:WARMUP_ROWS])
+    seconds = {(name, who): [] for name, who, _ in fits}
+    for _ in range(args.repeats):
+        for name, who, make in fits:
+            seconds[name, who].append(timed_fit(make(ACTIVATION_EPOCHS, name), X, y))
+    print("  activations done", file=sys.stderr)
+    return [dict(activation=name, rows=X.shape[0],
+                 ours=median(seconds[name, "ours"]) / ACTIVATION_EPOCHS,
+                 sklearn=(median(seconds[name, "sklearn"]) / ACTIVATION_EPOCHS
+                          if name in SKLEARN_ACTIVATIONS else None))
+            for name in ACTIVATIONS]  # fmt: skip
 
 
 def peak_memory(case):
@@ -341,6 +383,7 @@ def torch_worker(folder, threads_list, prelude, epochs, repeats):
     accuracy = {}
     for _ in range(repeats):
         for threads in threads_list:
+            time.sleep(IDLE_BEFORE_TIMING)
             start = time.perf_counter()
             model = torch_fit(torch, X, y, sizes, epochs, threads)
             seconds[threads].append(time.perf_counter() - start)
@@ -515,6 +558,20 @@ def speed_table(rows, rates, epochs):
     return lines
 
 
+def activation_table(rows):
+    lines = [f"| hidden activation (100-256-128-10, {rows[0]['rows']:,} rows, float32) | ours "
+             "s/epoch | ours over ours with ReLU | scikit-learn s/epoch | "
+             "scikit-learn over ours |", "| --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    relu = rows[0]["ours"]
+    for row in rows:
+        theirs = row["sklearn"]
+        cells = [row["activation"], f"{row['ours']:.4f}", f"{row['ours'] / relu:.2f}x",
+                 "-" if theirs is None else f"{theirs:.4f}",
+                 "-" if theirs is None else f"{theirs / row['ours']:.2f}x"]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def memory_table(rows):
     lines = ["| estimator (MNIST, float32) | X (MB) | tracemalloc peak in fit (MB) "
              "| % of X |", "| --- | ---: | ---: | ---: |"]  # fmt: skip
@@ -551,7 +608,7 @@ def process_ranges(rows):
               for row in ranged)]  # fmt: skip
 
 
-def report(args, header, rows, rates, memory, neighbour, torch_note):
+def report(args, header, rows, rates, memory, activations, neighbour, torch_note):
     return "\n".join([
         "# bench_mlp", "", *header,
         f"- load average at start: {args.load_start}",
@@ -569,7 +626,9 @@ def report(args, header, rows, rates, memory, neighbour, torch_note):
         "", f"## Peak memory ({MEMORY_EPOCHS}-epoch fit, in this process)", "",
         *memory_table(memory),
         "", "## Neighbour effect (fresh processes)", "",
-        *(neighbour_table(neighbour) if neighbour else [f"Skipped: {torch_note}"]), "",
+        *(neighbour_table(neighbour) if neighbour else [f"Skipped: {torch_note}"]),
+        "", f"## Hidden activations ({ACTIVATION_EPOCHS}-epoch fits, in this process)", "",
+        *activation_table(activations), "",
     ])  # fmt: skip
 
 
@@ -601,8 +660,9 @@ def parse_args(argv=None):
 
 
 def run_cases(args, torch_ok, folder):
-    """Speed rows of both networks, memory rows, and the MNIST data's folder."""
-    rows, memory, mnist_path = [], [], None
+    """Speed rows of both networks, memory rows, activation rows and the MNIST
+    data's folder."""
+    rows, memory, activations, mnist_path = [], [], [], None
     fraction = QUICK_MNIST_FRACTION if args.quick else 1.0
     n_synthetic = QUICK_SYNTH_ROWS if args.quick else SYNTH_ROWS
     cases = (lambda: mnist_case(fraction), lambda: synthetic_case(n_synthetic))
@@ -619,9 +679,11 @@ def run_cases(args, torch_ok, folder):
         rows += case_rows
         if case.key == "mnist":
             memory = peak_memory(case)
+        else:
+            activations = activation_rows(case, args)
         del case
         gc.collect()
-    return rows, memory, mnist_path
+    return rows, memory, activations, mnist_path
 
 
 def main(argv=None):
@@ -643,9 +705,10 @@ def main(argv=None):
     rates = gemm_rates()
     header = machine_lines(torch_info, rates)
     with tempfile.TemporaryDirectory(prefix="bench_mlp_") as folder:
-        rows, memory, mnist_path = run_cases(args, torch_info[0] is not None, folder)
+        rows, memory, activations, mnist_path = run_cases(args, torch_info[0] is not None,
+                                                          folder)  # fmt: skip
         neighbour = neighbour_effect(mnist_path, args) if mnist_path else None
-    text = report(args, header, rows, rates, memory, neighbour, torch_note)
+    text = report(args, header, rows, rates, memory, activations, neighbour, torch_note)
     print(text)
     if args.output:
         with open(args.output, "w") as output:
