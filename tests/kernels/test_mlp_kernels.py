@@ -72,22 +72,30 @@ def test_backpropagation_matches_finite_differences(activation, loss, penalty, s
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_vectorised_activations_match_numpy(dtype):
-    """tanh, logistic and SiLU are polynomials of our own (no libm call, so
-    that their loops vectorise): within a few ulp of NumPy/SciPy, NaN kept."""
-    from scipy.special import expit
+def test_vectorised_activations_match_scipy(dtype):
+    """tanh, logistic, SiLU and GELU are polynomials of our own (no libm call,
+    so that their loops vectorise): within a few ulp of SciPy's, NaN kept.
+
+    GELU's 1 + erf(z / sqrt(2)) cancels for z < 0, in any formula of that
+    form (libm's erf too): its error is absolute there, a few eps * |z|.
+    """
+    from scipy.special import erf, expit
 
     rng = np.random.default_rng(0)
     z = np.concatenate([rng.standard_normal(20_000) * scale
                         for scale in (1e-9, 1e-3, 0.1, 0.25, 1.0, 5.0, 40.0)])  # fmt: skip
-    z = np.concatenate([z, [0.0, -0.0, 0.25, -0.25, np.nan]]).astype(dtype)
+    z = np.concatenate([z, [0.0, -0.0, 0.25, -0.25, 1.0, -1.0, np.nan]]).astype(dtype)
     x = z.astype(np.float64)  # float32 too is computed in float64, then rounded
-    expected = {"tanh": np.tanh(x), "logistic": expit(x), "silu": x * expit(x)}
+    phi = 0.5 * (1.0 + erf(x / np.sqrt(2.0)))
+    density = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+    expected = {"tanh": np.tanh(x), "logistic": expit(x), "silu": x * expit(x),
+                "gelu": x * phi}  # fmt: skip
     derivative = {"tanh": 1.0 - np.tanh(x) ** 2, "logistic": expit(x) * expit(-x),
-                  "silu": expit(x) * (1.0 + x * expit(-x))}  # fmt: skip
+                  "silu": expit(x) * (1.0 + x * expit(-x)), "gelu": phi + x * density}  # fmt: skip
+    eps = np.finfo(dtype).eps
     ulps = 4 if dtype == np.float64 else 1
-    for name, code in (("tanh", mlp_kernels.TANH), ("logistic", mlp_kernels.LOGISTIC),
-                       ("silu", mlp_kernels.SILU)):  # fmt: skip
+    for name in expected:
+        code = ACTIVATIONS[name][0]
         out = np.empty((1, z.size), dtype)
         mlp_kernels.activate_block(code, z.reshape(1, -1), out)
         delta = np.ones((1, z.size), dtype)
@@ -95,10 +103,12 @@ def test_vectorised_activations_match_numpy(dtype):
         want = expected[name].astype(dtype)
         assert np.isnan(out[0, -1]) and np.isnan(delta[0, -1])
         tolerance = ulps * np.spacing(np.abs(want[:-1]))
+        if name == "gelu":
+            tolerance += 2 * eps * np.abs(z[:-1])
         assert np.all(np.abs(out[0, :-1] - want[:-1]) <= tolerance), name
         # 1 - tanh**2 cancels near |z| = oo, in the reference as here: absolute
         np.testing.assert_allclose(delta[0, :-1], derivative[name][:-1], rtol=0.0,
-                                   atol=8 * np.finfo(dtype).eps)  # fmt: skip
+                                   atol=8 * eps, err_msg=name)  # fmt: skip
 
 
 def test_dropout_statistics():
