@@ -59,7 +59,10 @@ It prints markdown tables (and writes them to ``--output``):
    against the floor of any package with cached Numba kernels: that import
    plus ``import numba`` and one cached trivial function loaded and called
    (Numba's import, its set-up on the first call and its objects' teardown
-   at exit are most of what ours adds).
+   at exit are most of what ours adds). Cold: ``--repeats`` processes, each
+   on a fresh copy; the three warm rows: at least 7 processes each, run in
+   turn (warm, import alone, floor, warm, ...) so that the machine's load
+   drifts over all three alike.
 
 Estimators: ours (``LogisticClassifier``, ``LinearRegressor``: Adam, batch
 256, alpha=1e-4, default settings otherwise) against ``SGDClassifier(loss=
@@ -119,6 +122,7 @@ NEVER = 10**9  # n_iter_no_change that never triggers
 # shares the cores with them (measured: the next small MLP fit took twice as
 # long after scikit-learn's, whichever library came next).
 IDLE_BEFORE_TIMING = 0.3
+WARM_STARTS = 7  # fresh processes per warm start-up row, at least
 CASES = ("1", "2", "3", "4")  # binary, 10 classes, regression, CSR
 
 
@@ -627,19 +631,18 @@ def measure_startup(repeats):
             root, env = fresh_copy(folder, f"copy{run}")
             cold.append(process_seconds(STARTUP_CODE.format(prefix=root), env, root))
         code = STARTUP_CODE.format(prefix=root)
-        warm = [process_seconds(code, env, root) for _ in range(repeats)]
-        sklearn_only = [
-            process_seconds("import sklearn.linear_model", dict(os.environ), folder)
-            for _ in range(repeats)
-        ]
         floor_dir = os.path.join(folder, "floor")
         os.mkdir(floor_dir)
         with open(os.path.join(floor_dir, "numba_floor.py"), "w") as module:
             module.write(NUMBA_FLOOR_MODULE)
         floor_env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(folder, "floor-cache"))
         process_seconds(NUMBA_FLOOR_CODE, floor_env, floor_dir)  # writes the cache
-        floor = [process_seconds(NUMBA_FLOOR_CODE, floor_env, floor_dir)
-                 for _ in range(repeats)]  # fmt: skip
+        warm, sklearn_only, floor = [], [], []
+        for _ in range(max(repeats, WARM_STARTS)):  # interleaved: drift hits all alike
+            warm.append(process_seconds(code, env, root))
+            sklearn_only.append(process_seconds("import sklearn.linear_model",
+                                                dict(os.environ), folder))  # fmt: skip
+            floor.append(process_seconds(NUMBA_FLOOR_CODE, floor_env, floor_dir))
     return [
         ("skbigmodel import + fit, cold (fresh copy, empty Numba cache)", cold),
         ("skbigmodel import + fit, warm (Numba cache just written)", warm),
