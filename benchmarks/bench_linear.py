@@ -610,7 +610,8 @@ def fresh_copy(folder, name):
 
     The process runs in the copy's folder, so that neither the current
     directory nor the editable install can shadow it; NUMBA_CACHE_DIR is new
-    and empty, so every kernel compiles on first use.
+    and empty, so every kernel compiles on first use, and Python's bytecode
+    of the package is written then.
     """
     root = os.path.join(folder, name)
     source = os.path.dirname(skbigmodel.__file__)
@@ -619,6 +620,9 @@ def fresh_copy(folder, name):
     path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     env = dict(os.environ, PYTHONPATH=path,
                NUMBA_CACHE_DIR=os.path.join(folder, name + "-numba-cache"))  # fmt: skip
+    # The cold start writes the bytecode, as the first import of an install
+    # does (scikit-learn's and Numba's came with theirs).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return root, env
 
 
