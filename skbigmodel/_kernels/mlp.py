@@ -185,8 +185,9 @@ def activation_grad(kind, z):
 def activate_block(kind, pre, out):
     """out = activation(pre), elementwise over (rows, units) blocks.
 
-    One loop per activation, so that each vectorises (the branch on the
-    kind is taken once per block, not per element).
+    One loop per activation, with the kind a constant there, so that each
+    vectorises (the branch on the kind is taken once per block, not per
+    element).
     """
     rows, units = pre.shape
     if kind == RELU:
@@ -196,15 +197,15 @@ def activate_block(kind, pre, out):
     elif kind == TANH:
         for r in range(rows):
             for c in range(units):
-                out[r, c] = tanh(pre[r, c])
+                out[r, c] = activate(TANH, pre[r, c])
     elif kind == LOGISTIC:
         for r in range(rows):
             for c in range(units):
-                out[r, c] = logistic(pre[r, c])
+                out[r, c] = activate(LOGISTIC, pre[r, c])
     elif kind == SILU:
         for r in range(rows):
             for c in range(units):
-                out[r, c] = pre[r, c] * logistic(pre[r, c])
+                out[r, c] = activate(SILU, pre[r, c])
     elif kind == GELU:
         for r in range(rows):
             for c in range(units):
