@@ -71,9 +71,9 @@ It prints markdown tables (and writes them to ``--output``):
 4. Hidden activations: seconds per epoch of ours and of scikit-learn's
    ``MLPClassifier`` (which has ReLU, tanh, logistic and identity only) for
    each hidden activation, on the narrow network and the first 20,000
-   synthetic training rows in float32, 3-epoch fits interleaved as in 1.
-   (median over ``--repeats``), against ours with ReLU and against
-   scikit-learn's.
+   synthetic training rows in float32, 3-epoch fits interleaved as in
+   section 1 (median over ``--repeats``), against ours with ReLU and
+   against scikit-learn's.
 
 The machine, library versions, thread counts (Numba, threadpoolctl's BLAS
 and OpenMP pools) and the load average at the start and end are recorded
