@@ -9,10 +9,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._kernels.bundles import Hyper, Loss, Penalty
 from ._monitor import Monitor
-from ._network import blas_controller
-from ._optimizers import OPTIMIZERS, SCHEDULES, optimizer_scalars
+from ._optimizers import OPTIMIZERS, SCHEDULES, optimizer_bundle
 from ._penalties import PENALTIES, penalty_strengths
+from ._runners import blas_controller
 from ._sklearn_compat import (
     Interval,
     StrOptions,
@@ -20,7 +21,7 @@ from ._sklearn_compat import (
     _fit_context,
     validate_data,
 )
-from ._training import Hyper, OptimizerState, TrainingDiverged, train
+from ._training import History, OptimizerState, StoppingRule, TrainingDiverged, train
 
 __all__ = ["BaseStochasticEstimator"]
 
@@ -145,10 +146,13 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         monitor.fit_begin()
         batch_size = self._batch_size(train_rows.size)
         runner = net.epoch_runner(X, Y, sw, batch_size, rng, self.n_jobs)
+        stopping = None if incremental else StoppingRule(
+            self.tol, self.n_iter_no_change, self.learning_rate == "adaptive")  # fmt: skip
         history = train(
-            net, state, hyper, runner, train_rows, est=self, rng=rng,
+            net, state, hyper, runner, train_rows, rng=rng, shuffle=self.shuffle,
             max_epochs=1 if incremental else self.max_iter, monitor=monitor,
-            validate=validate, loss_unit=loss_unit, check_convergence=not incremental,
+            history=History(), stopping=stopping, validate=validate,
+            loss_unit=loss_unit,
         )  # fmt: skip
         self._network, self._opt_state = net, state
         self._record(history, reuse, validate is not None)
@@ -223,11 +227,12 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         a1, a2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         epsilon, a1, a2, loss_unit = self._scaled_problem(loss, a1, a2)
         hyper = Hyper(
-            loss=loss.code, epsilon=float(epsilon), lr=float(self.learning_rate_init),
-            a1=float(a1), a2=float(a2), weight_scale=float(weight_scale),
+            loss=Loss(loss.code, float(epsilon)),
+            penalty=Penalty(float(a1), float(a2)),
+            optimizer=optimizer_bundle(self),
+            weight_scale=float(weight_scale),
             fit_intercept=bool(getattr(self, "fit_intercept", True)),
-            **optimizer_scalars(self),
-        )  # fmt: skip
+        )
         return hyper, loss_unit
 
     def _batch_size(self, n_rows):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from ._kernels.steps import (
+from ._kernels.losses import (
     EPSILON_INSENSITIVE,
     HUBER,
     LOG_LOSS,

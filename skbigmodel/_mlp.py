@@ -7,9 +7,10 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils.metaestimators import available_if
 
+from ._activations import ACTIVATIONS
 from ._base import BaseStochasticEstimator
 from ._losses import REGRESSION_LOSSES
-from ._network import ACTIVATIONS, MLPNetwork, forward
+from ._network import MLPNetwork, forward
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._targets import ClassifierTarget, RegressorTarget
 

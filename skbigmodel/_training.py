@@ -1,9 +1,10 @@
 """The one training loop shared by every estimator.
 
-It runs epochs through a network's epoch kernel and, between kernel calls,
-does what needs Python: shuffling, the loss curve, tolerance and early
-stopping, the adaptive learning rate and divergence checks; after each epoch
-it tells a ``Monitor`` (``verbose`` and scikit-learn callbacks).
+It runs epochs through a network's epoch runner and, between kernel calls,
+does what needs Python: shuffling, the loss curve, the stopping rule and
+early stopping, the adaptive learning rate and divergence checks; after
+each epoch it tells a ``Monitor`` (``verbose`` and scikit-learn callbacks).
+It knows nothing of the estimator: what it needs comes as arguments.
 """
 
 import warnings
@@ -13,10 +14,11 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._gcpause import first_kernel_calls
-from ._kernels.steps import shuffled
+from ._kernels.bundles import State
+from ._kernels.shuffle import shuffled
 from ._penalties import penalty_value
 
-__all__ = ["Hyper", "OptimizerState", "TrainingDiverged", "train"]
+__all__ = ["History", "OptimizerState", "StoppingRule", "TrainingDiverged", "train"]
 
 ADAPTIVE_MIN_LR = 1e-6
 # A loss (of the standardised problem, where a model of zeros scores about 1)
@@ -29,34 +31,6 @@ DIVERGED_GROWTH = 1e4
 
 class TrainingDiverged(ValueError):
     """The loss or the parameters became non-finite during training."""
-
-
-@dataclass
-class Hyper:
-    """Scalars of one fit, in the order the epoch kernels take them."""
-
-    loss: int
-    epsilon: float
-    opt: int
-    lr: float
-    schedule: int
-    power_t: float
-    momentum: float
-    nesterov: bool
-    beta_1: float
-    beta_2: float
-    eps: float
-    a1: float
-    a2: float
-    weight_scale: float
-    fit_intercept: bool
-
-    def kernel_args(self):
-        return (
-            self.loss, self.epsilon, self.opt, self.lr, self.schedule, self.power_t,
-            self.momentum, self.nesterov, self.beta_1, self.beta_2, self.eps,
-            self.a1, self.a2, self.weight_scale,
-        )  # fmt: skip
 
 
 @dataclass
@@ -87,42 +61,61 @@ class History:
     best_params: np.ndarray = None
 
 
-def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs, monitor,
-          validate=None, loss_unit=1.0, check_convergence=True):
-    """Train ``net`` in place for up to ``max_epochs`` epochs.
+def with_learning_rate(hyper, lr):
+    """``hyper`` (a kernel ``Hyper`` bundle) with the optimiser's base step ``lr``."""
+    return hyper._replace(optimizer=hyper.optimizer._replace(lr=float(lr)))
 
-    runner(params, m, v, order, step, hyper) runs one epoch over the rows
-    ``order`` and returns (sum of weighted losses, last step).
-    validate(params) -> score, or None when there is no validation set.
-    monitor.epoch_begin() and monitor.epoch_end(...) -> stop surround every
-    epoch (verbose output, scikit-learn callbacks, which may ask to stop).
-    loss_unit converts the kernels' loss (on standardised targets) back
-    to the units of the user's targets for ``loss_curve_``; ``tol`` applies
-    to the standardised loss, so it does not depend on the targets' scale.
-    Raises TrainingDiverged on a non-finite loss; the caller's model is untouched since ``net`` and
-    ``state`` are working copies. Ctrl-C ends training early with a warning,
-    keeping the parameters of the last completed kernel call.
+
+def train(net, state, hyper, runner, train_rows, *, rng, shuffle, max_epochs,
+          monitor, history, stopping=None, validate=None, loss_unit=1.0):  # fmt: skip
+    """Train ``net`` in place for up to ``max_epochs`` epochs; fill ``history``.
+
+    state : the ``OptimizerState``. hyper : the kernels' ``Hyper`` bundle.
+    runner(state, order, step, hyper) runs one epoch over the rows
+    ``order`` and returns (sum of weighted losses, last step); with
+    ``shuffle`` each epoch visits ``train_rows`` in an order drawn from
+    ``rng``. validate(params) -> score, or None when there is no validation
+    set. monitor.epoch_begin() and monitor.epoch_end(...) -> stop surround
+    every epoch (verbose output, scikit-learn callbacks, which may ask to
+    stop). stopping : a ``StoppingRule``, or None to run every epoch (one
+    ``partial_fit`` epoch). loss_unit converts the kernels' loss (on
+    standardised targets) back to the units of the user's targets for
+    ``loss_curve_``; ``tol`` applies to the standardised loss, so it does not
+    depend on the targets' scale.
+
+    Raises TrainingDiverged on a non-finite loss; the caller's model is
+    untouched since ``net`` and ``state`` are working copies. Ctrl-C ends
+    training early with a warning, keeping the parameters of the last
+    completed kernel call.
     """
-    history = History()
-    stopping = _Stopping(est, hyper)
     lowest = _LowestLoss()
     try:
         for epoch in range(max_epochs):
             monitor.epoch_begin()
             with first_kernel_calls():  # see _gcpause
-                loss, score = _epoch(net, state, hyper, runner, train_rows, est, rng,
-                                     validate, history, epoch, loss_unit)  # fmt: skip
+                order = train_rows
+                if shuffle:
+                    order = shuffled(train_rows, rng.randint(2**63 - 1, dtype=np.int64))
+                loss, score = _epoch(net, state, hyper, runner, order, validate,
+                                     history, epoch, loss_unit)  # fmt: skip
             stop = monitor.epoch_end(epoch + 1, loss, score, net)
             if lowest.exploded(loss):
                 lowest.restore(net, state, epoch + 1, loss, loss_unit)
                 break
             lowest.record(loss, net, state, epoch + 1)
+            if score is not None and score > history.best_validation_score:
+                history.best_validation_score = score
+                history.best_params = net.params.copy()
             if stop:
                 break  # a callback asked to stop
-            if check_convergence and stopping.done(loss, score, net, history):
-                break
+            if stopping is not None:
+                lr = stopping.next_learning_rate(loss, score, hyper.optimizer.lr)
+                if lr is None:
+                    break
+                if lr != hyper.optimizer.lr:
+                    hyper = with_learning_rate(hyper, lr)
         else:
-            if check_convergence and max_epochs > 0:
+            if stopping is not None and max_epochs > 0:
                 warnings.warn(
                     f"Stochastic optimizer: maximum iterations ({max_epochs}) reached "
                     "and the optimization hasn't converged yet.",
@@ -141,17 +134,14 @@ def train(net, state, hyper, runner, train_rows, *, est, rng, max_epochs, monito
     return history
 
 
-def _epoch(net, state, hyper, runner, train_rows, est, rng, validate, history, epoch,
-           loss_unit):  # fmt: skip
+def _epoch(net, state, hyper, runner, order, validate, history, epoch, loss_unit):
     """Run one epoch, check it, record it; return (standardised loss, score)."""
-    order = train_rows
-    if est.shuffle:
-        order = shuffled(train_rows, rng.randint(2**63 - 1, dtype=np.int64))
-    loss_sum, state.step = runner(net.params, state.m, state.v, order, state.step,
-                                  hyper)  # fmt: skip
-    total_weight = train_rows.size / hyper.weight_scale
+    bundle = State(net.params, state.m, state.v)
+    loss_sum, state.step = runner(bundle, order, state.step, hyper)
+    total_weight = order.size / hyper.weight_scale
     # tol applies to the loss of the standardised problem: scale-free
-    loss = loss_sum / total_weight + penalty_value(net.penalized, hyper.a1, hyper.a2)
+    penalty = hyper.penalty
+    loss = loss_sum / total_weight + penalty_value(net.penalized, penalty.a1, penalty.a2)
     if not (np.isfinite(loss) and np.isfinite(net.params).all()):
         raise TrainingDiverged(
             f"Training diverged at epoch {epoch + 1}: the loss is {loss}. "
@@ -159,7 +149,7 @@ def _epoch(net, state, hyper, runner, train_rows, est, rng, validate, history, e
             "(e.g. with StandardScaler); the model was left unchanged."
         )
     history.n_iter += 1
-    history.n_samples_seen += train_rows.size
+    history.n_samples_seen += order.size
     history.loss_curve.append(float(loss * loss_unit))
     score = None
     if validate is not None:
@@ -196,31 +186,30 @@ class _LowestLoss:
         )
 
 
-class _Stopping:
-    """scikit-learn's MLP rule: stop after n_iter_no_change epochs without
-    improving the loss (or the validation score) by tol; "adaptive" first
-    divides the learning rate by 5, down to 1e-6."""
+class StoppingRule:
+    """scikit-learn's MLP rule: stop after ``n_iter_no_change`` epochs without
+    improving the loss (or the validation score) by ``tol``; with
+    ``adaptive``, first divide the learning rate by 5, down to 1e-6."""
 
-    def __init__(self, est, hyper):
-        self.est, self.hyper = est, hyper
-        self.best_loss, self.no_improvement = np.inf, 0
+    def __init__(self, tol, n_iter_no_change, adaptive=False):
+        self.tol, self.n_iter_no_change, self.adaptive = tol, n_iter_no_change, adaptive
+        self.best_loss, self.best_score = np.inf, -np.inf
+        self.no_improvement = 0
 
-    def done(self, loss, score, net, history):
-        est = self.est
+    def next_learning_rate(self, loss, score, lr):
+        """Record an epoch's loss and validation score (None without a
+        validation set); return the learning rate of the next epoch, or
+        None to stop."""
         if score is not None:
-            improved = score > history.best_validation_score + est.tol
-            if score > history.best_validation_score:
-                history.best_validation_score = score
-                history.best_params = net.params.copy()
+            improved = score > self.best_score + self.tol
+            self.best_score = max(self.best_score, score)
         else:
-            improved = loss < self.best_loss - est.tol
+            improved = loss < self.best_loss - self.tol
             self.best_loss = min(self.best_loss, loss)
         self.no_improvement = 0 if improved else self.no_improvement + 1
-        if self.no_improvement <= est.n_iter_no_change:
-            return False
-        if est.learning_rate == "adaptive" and self.hyper.lr / 5 > ADAPTIVE_MIN_LR:
-            self.hyper.lr /= 5.0
+        if self.no_improvement <= self.n_iter_no_change:
+            return lr
+        if self.adaptive and lr / 5 > ADAPTIVE_MIN_LR:
             self.no_improvement = 0
-            return False
-        return True
-
+            return lr / 5.0
+        return None

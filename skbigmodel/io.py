@@ -218,7 +218,8 @@ def _check_fitted_state(est):
 
 
 def _fitted_state_problem(est):
-    from ._network import ACTIVATIONS, LinearNetwork, MLPNetwork
+    from ._activations import ACTIVATIONS
+    from ._network import LinearNetwork, MLPNetwork
     from ._training import OptimizerState
 
     net, state = est._network, est._opt_state

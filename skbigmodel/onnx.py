@@ -12,8 +12,6 @@ Outputs follow skl2onnx's names. Classifiers give ``label``, of shape
 ``variable``, (n_samples, n_outputs).
 """
 
-import math
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
@@ -28,7 +26,7 @@ _ESTIMATORS = (LinearRegressor, LogisticClassifier, MLPClassifier, MLPRegressor,
                MLPEstimator)  # fmt: skip
 # "nocl" only because skl2onnx's ZipMap step asks for it.
 _OPTIONS = {"zipmap": [False, True, "columns"], "nocl": [False]}
-_GELU_OPSET = 20  # first opset with a Gelu operator
+GELU_OPSET = 20  # first opset with a Gelu operator
 
 # Cephes' rational approximations of erf (|x| <= 1, T/U) and erfc (1 < x < 8,
 # P/Q), the ones scipy.special.erf evaluates: onnxruntime has no double
@@ -382,35 +380,13 @@ def _network(graph, model, x):
 
 
 def _activation(graph, name, x):
-    """The hidden activations of ``skbigmodel._kernels.mlp.activate``."""
-    from ._kernels.mlp import LEAKY_SLOPE
+    """The hidden activation ``name``, as its registry entry builds it."""
+    from ._activations import ACTIVATIONS
 
-    if name == "relu":
-        return graph.op("Relu", x)
-    if name == "leaky_relu":
-        if graph.dtype == np.float32:
-            return graph.op("LeakyRelu", x, alpha=LEAKY_SLOPE)
-        # LeakyRelu's alpha is a float32 attribute: max(x, slope x) keeps
-        # the slope in double, and is the same function for a slope < 1
-        return graph.op("Max", x, graph.op("Mul", x, graph.const(LEAKY_SLOPE)))
-    if name == "gelu":  # exact: x * Phi(x), not the tanh approximation
-        if graph.dtype == np.float32 and graph.opset >= _GELU_OPSET:
-            return graph.op("Gelu", x, approximate="none")
-        half_x = graph.op("Mul", x, graph.const(0.5))
-        erf = _erf(graph, graph.op("Mul", x, graph.const(1.0 / math.sqrt(2.0))))
-        return graph.op("Mul", half_x, graph.op("Add", erf, graph.const(1.0)))
-    if name == "silu":
-        return graph.op("Mul", x, graph.op("Sigmoid", x))
-    if name == "tanh":
-        return graph.op("Tanh", x)
-    if name == "logistic":
-        return graph.op("Sigmoid", x)
-    if name == "identity":
-        return x
-    raise ValueError(f"No ONNX conversion for the activation {name!r}.")
+    return ACTIVATIONS[name].onnx(graph, x)
 
 
-def _erf(graph, x):
+def onnx_erf(graph, x):
     """erf(x): the Erf operator in float32, Cephes' approximations in double."""
     if graph.dtype == np.float32:
         return graph.op("Erf", x)

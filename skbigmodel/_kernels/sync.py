@@ -1,11 +1,11 @@
 """A barrier for kernels that run on several Python threads at once.
 
-The dense linear and MLP kernels run one compiled epoch per thread (Python
-threads, each in nogil code), so that they use the cores without starting
-Numba's threading layer: a started GNU OpenMP layer was measured to slow
-PyTorch in the same process 2-3x. The threads meet twice per mini-batch; a
-meeting costs about 0.1 microsecond when both run, and a waiting thread
-yields its core after a short spin so that a descheduled partner can run.
+The kernels run one compiled epoch per thread (Python threads, each in
+nogil code), so that they use the cores without starting Numba's threading
+layer: a started GNU OpenMP layer was measured to slow PyTorch in the same
+process 2-3x. The threads meet twice per mini-batch; a meeting costs about
+0.1 microsecond when both run, and a waiting thread yields its core after a
+short spin so that a descheduled partner can run.
 """
 
 import platform
@@ -14,16 +14,11 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from .._numba import jit
+from .._jit import jit
+from .memory import item_pointer
 
 SPINS_BEFORE_YIELD = 2000
-
-
-def item_pointer(context, builder, signature, args):
-    """In an intrinsic's codegen: the pointer to ``args[0][args[1]]`` (1-D array)."""
-    array_type = signature.args[0]
-    view = context.make_array(array_type)(context, builder, args[0])
-    return cgutils.get_item_pointer(context, builder, array_type, view, [args[1]])
+_PAUSE = platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
 
 
 @intrinsic
@@ -50,9 +45,6 @@ def atomic_load(typingctx, array, index):
     if isinstance(array, types.Array) and array.dtype == types.int64:
         return types.int64(array, types.intp), codegen
     return None
-
-
-_PAUSE = platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
 
 
 @intrinsic

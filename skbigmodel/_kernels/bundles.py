@@ -1,0 +1,97 @@
+"""The bundles that the epoch kernels take: a few named groups of arguments.
+
+Module-level namedtuples: Numba types one as the tuple of its fields' types
+and caches the kernels that take it. Field types must stay the same from
+call to call (Python ``int``, ``float``, ``bool``, arrays of one dtype), or
+the kernel compiles once more. Every epoch kernel takes
+
+    kernel(data, [layers,] segment, hyper, state, scratch, team)
+
+so that a new hyperparameter is one field of one bundle, filled in one
+place (``skbigmodel._optimizers``, ``_losses``, ``_penalties``).
+"""
+
+from collections import namedtuple
+
+__all__ = [
+    "CSRData", "CSRScratch", "DenseData", "DenseScratch", "Hyper", "Layers",
+    "Loss", "MLPData", "MLPScratch", "Optimizer", "Penalty", "Segment", "State", "Team",
+]  # fmt: skip
+
+# -- what is learned: the loss, the penalty and the optimiser ---------------
+
+Loss = namedtuple("Loss", "kind epsilon")
+Loss.__doc__ = """A loss code (``losses.py``) and its parameter (Huber's and the
+insensitive losses' epsilon)."""
+
+Penalty = namedtuple("Penalty", "a1 a2")
+Penalty.__doc__ = """The penalty a1 * |w|_1 + a2 / 2 * |w|_2^2 on the weights."""
+
+Optimizer = namedtuple(
+    "Optimizer", "kind lr schedule power_t momentum nesterov beta_1 beta_2 eps"
+)
+Optimizer.__doc__ = """An optimiser code (``optimizers.py``) and its hyperparameters.
+
+lr is the base step, schedule its schedule code (power_t: "invscaling"'s
+exponent); momentum and nesterov belong to SGD, beta_1 and beta_2 to Adam
+(beta_2 is rho for RMSprop), eps to Adam and RMSprop."""
+
+Hyper = namedtuple("Hyper", "loss penalty optimizer weight_scale fit_intercept")
+Hyper.__doc__ = """Everything a kernel needs to know of the objective and the step.
+
+weight_scale turns summed sample weights into a mean: the number of
+training rows over their total weight."""
+
+# -- what is trained, and on what -------------------------------------------
+
+State = namedtuple("State", "params m v")
+State.__doc__ = """Flat parameters and the optimiser's two moments, updated in place."""
+
+DenseData = namedtuple("DenseData", "X Y sw")
+DenseData.__doc__ = """C-contiguous X (n_samples, n_features) float32/64, targets Y
+(n_samples, n_targets) float64, sample weights sw (n_samples,) float64."""
+
+CSRData = namedtuple("CSRData", "data indices bounds col_cuts Y sw")
+CSRData.__doc__ = """CSR X as its data and indices, each row cut at the columns
+col_cuts (n_parts + 1,) into bounds (n_rows, n_parts + 1) (see
+``csr.csr_parts``); Y and sw as in ``DenseData``."""
+
+MLPData = namedtuple("MLPData", "X data indices indptr sparse Y sw")
+MLPData.__doc__ = """An MLP's input: dense C-contiguous X, or (when sparse) CSR
+arrays data/indices/indptr with X of shape (0, n_features); Y and sw as in
+``DenseData``."""
+
+Layers = namedtuple("Layers", "sizes offsets activation keep seed")
+Layers.__doc__ = """An MLP's layout: int64 widths (n_features, hidden..., n_outputs)
+and weight offsets, the hidden activation's code, 1 - dropout and the
+uint64 seed of this epoch's dropout masks."""
+
+# -- which rows, and who runs them -------------------------------------------
+
+Segment = namedtuple("Segment", "order batch_size step total first_batch end")
+Segment.__doc__ = """A run of consecutive batches of an epoch: the rows ``order``
+(int64) in visiting order, cut into batches of ``batch_size``; the
+optimiser's step count and the epoch's summed loss so far; the number of
+the run's first batch within the epoch and whether the run ends the epoch.
+An epoch run as several segments has the bits of one run as one."""
+
+Team = namedtuple("Team", "worker n_workers counter")
+Team.__doc__ = """This thread's number among the n_workers threads that run the
+kernel at once, and their meeting counter ((1,) int64, zero; see
+``sync.barrier``)."""
+
+# -- each kernel family's scratch ---------------------------------------------
+
+DenseScratch = namedtuple("DenseScratch", "partial rows z g losses")
+DenseScratch.__doc__ = """Scratch of ``linear_dense.dense_epoch`` (shapes there)."""
+
+CSRScratch = namedtuple(
+    "CSRScratch",
+    "dots row_grads part_sums alpha_state state fresh fresh_last etas grad_scales "
+    "cum_eta",
+)
+CSRScratch.__doc__ = """Scratch of the CSR kernels (shapes in ``linear_csr_sgd`` and
+``linear_csr``); each uses its own fields."""
+
+MLPScratch = namedtuple("MLPScratch", "grads A Z D keys losses")
+MLPScratch.__doc__ = """Scratch of ``mlp.mlp_epoch``, one row per half-batch."""

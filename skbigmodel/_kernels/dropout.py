@@ -1,0 +1,63 @@
+"""Inverted dropout whose masks hash each sample's values.
+
+The mask of a unit depends on (seed, the sample's values, unit) only: not
+on how rows are batched or on the thread count, and a sample repeated twice
+is dropped exactly like the same sample with weight 2, so sample weights
+stay equivalent to repetitions.
+"""
+
+import numpy as np
+
+from .._jit import jit
+
+
+@jit
+def dropout_block(seed, keys, unit_base, keep, block):
+    """Inverted dropout on a (rows, units) block, in place."""
+    rows, units = block.shape
+    for r in range(rows):
+        for c in range(units):
+            block[r, c] *= dropout_scale(seed, keys[r], unit_base + c, keep)
+
+
+@jit(inline="always")
+def mix_words(key, words):
+    """Fold 32-bit words into a 64-bit key (multiply-xorshift)."""
+    for word in words:
+        key = (key ^ np.uint64(word)) * np.uint64(0x100000001B3)
+        key = key ^ (key >> np.uint64(29))
+    return key
+
+
+@jit
+def sample_keys(inputs, order, start, mb, keys):
+    """keys[r] = a hash of the values (and, CSR, positions) of sample
+    order[start + r] of ``inputs`` (an ``MLPData``)."""
+    X, data, indices, indptr, sparse = (inputs.X, inputs.data, inputs.indices,
+                                        inputs.indptr, inputs.sparse)  # fmt: skip
+    for r in range(mb):
+        i = order[start + r]
+        key = np.uint64(0xCBF29CE484222325)
+        if sparse:
+            lo, hi = indptr[i], indptr[i + 1]
+            key = mix_words(key, data[lo:hi].view(np.uint32))
+            key = mix_words(key, indices[lo:hi])
+        else:
+            key = mix_words(key, X[i].view(np.uint32))
+        keys[r] = key
+
+
+@jit(inline="always")
+def dropout_scale(seed, sample, unit, keep):
+    """0 for a dropped unit, 1 / keep for a kept one (inverted dropout).
+
+    A splitmix64 hash of (seed, sample key, unit): the same mask for a
+    sample whatever the batch it falls in.
+    """
+    x = np.uint64(seed) ^ (np.uint64(sample) * np.uint64(0x9E3779B97F4A7C15))
+    x = x ^ (np.uint64(unit) * np.uint64(0xC2B2AE3D27D4EB4F))
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    uniform = float(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return 1.0 / keep if uniform < keep else 0.0

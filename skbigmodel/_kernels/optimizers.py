@@ -1,0 +1,143 @@
+"""Optimiser steps: SGD with momentum, Adam and RMSprop, and their schedules.
+
+Every step reads its hyperparameters from an ``Optimizer`` bundle
+(``bundles.py``): a new hyperparameter is a field there and the lines of
+``step_coord`` that use it.
+"""
+
+import math
+
+from numba.core import types
+from numba.extending import overload
+
+from .._jit import jit
+from .mathfn import cast_like
+from .penalties import soft_threshold
+
+# Optimiser codes; ``skbigmodel._optimizers`` maps names to them.
+SGD, ADAM, RMSPROP = 0, 1, 2
+# Learning-rate schedules inside an epoch ("adaptive" is constant here and
+# is lowered between epochs by the training loop).
+CONSTANT, INVSCALING = 0, 1
+
+
+@jit(inline="always")
+def step_size(optimizer, t):
+    """Scalar step of optimiser step ``t`` (1-based), Adam's bias correction
+    included; ``optimizer`` an ``Optimizer`` bundle."""
+    lr, power_t = optimizer.lr, optimizer.power_t
+    eta = lr if optimizer.schedule == CONSTANT else lr / t**power_t
+    if optimizer.kind == ADAM:
+        beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
+        eta *= math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
+    return eta
+
+
+@jit(inline="always")
+def step_coord(optimizer, kind, w, g, m, v, eta, a1, a2):
+    """One step of optimiser ``kind`` on one parameter, then the L1 proximal step.
+
+    ``g`` is the data gradient; the L2 part ``a2 * w`` is added here. The
+    hyperparameters come from the ``Optimizer`` bundle (for RMSprop
+    ``beta_2`` is rho); ``kind`` is passed on its own so that a caller can
+    make it a constant. Returns the new (w, m, v). The L1 threshold is
+    scaled like the step: by Adam's or RMSprop's per-parameter
+    preconditioner (the proximal step in that metric), and for momentum by
+    1 / (1 - momentum), the step a constant gradient settles to, so that a
+    weight whose data gradient is below the L1 strength stays exactly zero.
+    The arithmetic is in the type of ``m``: float32 moments (float32
+    networks) take float32 square roots and divisions, which vectorise to
+    twice the lanes (an Adam step went from 2.0 to 0.7 ns per parameter).
+    """
+    one = cast_like(m, 1.0)  # float literals would promote float32 to float64
+    momentum, nesterov = cast_like(m, optimizer.momentum), optimizer.nesterov
+    beta_1, beta_2 = cast_like(m, optimizer.beta_1), cast_like(m, optimizer.beta_2)
+    eps, eta = cast_like(m, optimizer.eps), cast_like(m, eta)
+    a1, a2 = cast_like(m, a1), cast_like(m, a2)
+    g = g + a2 * w
+    if kind == SGD:  # m is the velocity
+        m = momentum * m - eta * g
+        w = w + (momentum * m - eta * g if nesterov else m)
+        scale = one / (one - momentum)
+    elif kind == ADAM:
+        m = beta_1 * m + (one - beta_1) * g
+        v = beta_2 * v + (one - beta_2) * g * g
+        scale = one / (math.sqrt(v) + eps)
+        w = w - eta * scale * m
+    else:  # RMSPROP
+        v = beta_2 * v + (one - beta_2) * g * g
+        scale = one / (math.sqrt(v) + eps)
+        w = w - eta * scale * g
+    if a1 > 0.0:
+        w = soft_threshold(w, eta * scale * a1)
+    return w, m, v
+
+
+@jit(inline="always")
+def penalty_scale(optimizer, v):
+    """The factor by which ``step_coord`` scales a step of the penalty.
+
+    The same expressions as there, so that LLVM computes them once.
+    """
+    if optimizer.kind == SGD:
+        return 1.0 / (1.0 - optimizer.momentum)
+    return 1.0 / (math.sqrt(v) + optimizer.eps)
+
+
+def slice_or_none(a, lo, hi):
+    """``a[lo:hi]``, or None when ``a`` is None."""
+    return None if a is None else a[lo:hi]  # only called from compiled code
+
+
+@overload(slice_or_none)
+def _slice_or_none(a, lo, hi):
+    if isinstance(a, (types.NoneType, types.Omitted)):
+        return lambda a, lo, hi: None
+    return lambda a, lo, hi: a[lo:hi]
+
+
+def plus(g, other, q):
+    """``g[q] + other[q]``, or ``g[q]`` when ``other`` is None."""
+    return g[q] if other is None else g[q] + other[q]  # only called from compiled code
+
+
+@overload(plus)
+def _plus(g, other, q):
+    if isinstance(other, (types.NoneType, types.Omitted)):
+        return lambda g, other, q: g[q]
+    return lambda g, other, q: g[q] + other[q]
+
+
+@jit
+def update_range(state, grad, grad_scale, lo, hi, optimizer, eta, penalty, other=None):
+    """Step params[lo:hi] of ``state`` (a ``State``) with the data gradient
+    grad[lo:hi] * grad_scale, or (grad + other)[lo:hi] * grad_scale: summing
+    two gradients here, not in a pass of their own, saves writing and
+    reading one of them (MLP on MNIST: 5 % of an epoch). ``penalty`` is a
+    ``Penalty`` bundle.
+
+    Written so that LLVM vectorises it (measured 4-5 ns per parameter
+    before, under 2 after): one loop per optimiser, so that no branch on
+    the optimiser is left inside, over slices indexed from 0, since an index
+    that could be negative (``range(lo, hi)``) keeps a wraparound branch per
+    access.
+    """
+    params, m, v = state
+    w, g, mq, vq = params[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi]
+    g2 = slice_or_none(other, lo, hi)
+    scale = cast_like(m, grad_scale)  # the gradient in the moments' type
+    a1, a2 = penalty
+    kind = optimizer.kind
+    if kind == SGD:
+        for q in range(w.shape[0]):
+            w[q], mq[q], vq[q] = step_coord(optimizer, SGD, w[q], plus(g, g2, q) * scale,
+                                            mq[q], vq[q], eta, a1, a2)  # fmt: skip
+    elif kind == ADAM:
+        for q in range(w.shape[0]):
+            w[q], mq[q], vq[q] = step_coord(optimizer, ADAM, w[q], plus(g, g2, q) * scale,
+                                            mq[q], vq[q], eta, a1, a2)  # fmt: skip
+    else:
+        for q in range(w.shape[0]):
+            w[q], mq[q], vq[q] = step_coord(optimizer, RMSPROP, w[q],
+                                            plus(g, g2, q) * scale, mq[q], vq[q], eta,
+                                            a1, a2)  # fmt: skip
