@@ -131,7 +131,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         if not weight > 0:
             raise ValueError("The sample weights of the training rows sum to zero.")
         if reuse:
-            net = self._network.copy()  # trained as a working copy: atomic
+            net = self._rebuilt_network()  # trained as a working copy: atomic
         else:
             net = self._new_network(X.shape[1], self._n_outputs, X.dtype, rng=rng)
             if getattr(self, "fit_intercept", True):
@@ -159,6 +159,23 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         self._set_fitted(net)
         monitor.fit_end()
         return self
+
+    def _rebuilt_network(self):
+        """A network built from the current parameters (``activation``,
+        ``dropout``, ``hidden_layer_sizes``...) holding a copy of the fitted
+        weights, so that every parameter takes effect in continued training.
+        Weights are reused only when their shapes match."""
+        fitted = self._network
+        net = self._new_network(fitted.shapes[0][0], self._n_outputs, fitted.params.dtype)
+        if net.shapes != fitted.shapes:
+            raise ValueError(
+                f"warm_start and partial_fit continue the fitted model, whose weights "
+                f"have the shapes {fitted.shapes}; the current parameters give "
+                f"{net.shapes}. Set warm_start=False, or fit a new estimator, to "
+                "train a network of another shape."
+            )
+        net.params[:] = fitted.params
+        return net
 
     def _validate_training_data(self, X, y, reset):
         X, y = validate_data(

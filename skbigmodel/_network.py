@@ -37,6 +37,11 @@ class LinearNetwork:
         return self.params[: self.n_coef].reshape(self.n_features, self.n_outputs)
 
     @property
+    def shapes(self):
+        """The shape of every weight matrix and intercept vector."""
+        return [(self.n_features, self.n_outputs), (self.n_outputs,)]
+
+    @property
     def coef(self):
         """scikit-learn's ``coef_`` layout (n_outputs, n_features), a view."""
         return self.weights.T
@@ -100,6 +105,13 @@ class MLPNetwork:
         at = self.offsets[layer]
         W = self.params[at : at + n_in * n_out].reshape(n_in, n_out)
         return W, self.params[at + n_in * n_out : at + n_in * n_out + n_out]
+
+    @property
+    def shapes(self):
+        """The shape of every weight matrix and bias vector, layer by layer."""
+        sizes = [int(size) for size in self.sizes]
+        return [shape for n_in, n_out in zip(sizes, sizes[1:])
+                for shape in ((n_in, n_out), (n_out,))]  # fmt: skip
 
     @property
     def coefs(self):
