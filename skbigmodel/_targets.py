@@ -6,7 +6,6 @@ to predictions, and the conversion of parameters to the user's units.
 """
 
 import numpy as np
-from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.class_weight import compute_class_weight
@@ -287,13 +286,7 @@ class ClassifierTarget(ClassifierMixin):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to one.
         """
-        raw = self._decision(X)
-        if self._multilabel:
-            return expit(raw)
-        if raw.shape[1] == 1:
-            p = expit(raw)
-            return np.hstack([1.0 - p, p])
-        return softmax(raw, axis=1)
+        return self._loss().proba(self._decision(X))
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, computed without underflow.
@@ -308,9 +301,4 @@ class ClassifierTarget(ClassifierMixin):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``.
         """
-        raw = self._decision(X)
-        if self._multilabel:
-            return log_expit(raw)
-        if raw.shape[1] == 1:
-            return np.hstack([log_expit(-raw), log_expit(raw)])
-        return log_softmax(raw, axis=1)
+        return self._loss().log_proba(self._decision(X))

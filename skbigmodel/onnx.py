@@ -307,19 +307,16 @@ def _convert(scope, operator, container):
     task = _task(model)
     if task == "regression":  # the outputs are in the units of y already
         graph.op("Identity", raw, out=outputs[0])
-    elif task == "multilabel":
-        graph.op("Sigmoid", raw, out=outputs[1])
+        return
+    model._loss().onnx_proba(graph, raw, out=outputs[1])  # the loss's own link
+    if task == "multilabel":
         _positive(graph, raw, out=outputs[0])
-    elif task == "binary":  # proba = [1 - sigmoid(logit), sigmoid(logit)]
-        p = graph.op("Sigmoid", raw)
-        graph.op("Concat", graph.op("Sub", graph.const(1.0), p), p, axis=1,
-                 out=outputs[1])  # fmt: skip
+        return
+    if task == "binary":
         index = graph.op("Reshape", _positive(graph, raw), graph.const([-1], np.int64))
-        graph.op("Gather", graph.const(_label_classes(model)), index, out=outputs[0])
     else:
-        graph.op("Softmax", raw, axis=1, out=outputs[1])
         index = graph.op("ArgMax", raw, axis=1, keepdims=0)  # first maximum, as NumPy
-        graph.op("Gather", graph.const(_label_classes(model)), index, out=outputs[0])
+    graph.op("Gather", graph.const(_label_classes(model)), index, out=outputs[0])
 
 
 def _positive(graph, raw, out=None):
