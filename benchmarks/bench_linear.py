@@ -107,8 +107,8 @@ from sklearn.preprocessing import normalize
 
 import skbigmodel
 from skbigmodel import LinearRegressor, LogisticClassifier
-from skbigmodel._kernels.steps import CACHE_LINE_FLOATS, PREFETCH_SPARSE_ROWS, prefetch
-from skbigmodel._numba import resolve_n_jobs
+from skbigmodel._kernels.memory import CACHE_LINE_FLOATS, PREFETCH_SPARSE_ROWS, prefetch
+from skbigmodel._threads import resolve_n_jobs
 
 DENSE_ROWS, DENSE_TEST_ROWS, DENSE_FEATURES, N_CLASSES = 500_000, 100_000, 100, 10
 CSR_ROWS, CSR_TEST_ROWS, CSR_FEATURES, CSR_NNZ_PER_ROW = 200_000, 40_000, 2**18, 92

@@ -15,7 +15,8 @@ import time
 
 import numpy as np
 
-from skbigmodel._kernels.steps import ADAM, RMSPROP, SGD, update_range
+from skbigmodel._kernels.bundles import Optimizer, Penalty, State
+from skbigmodel._kernels.optimizers import ADAM, RMSPROP, SGD, update_range
 
 N_PARAMS = 59_648
 CALLS = 50
@@ -25,13 +26,15 @@ def time_update(dtype, opt, a1):
     rng = np.random.default_rng(0)
     params = rng.normal(size=N_PARAMS).astype(dtype)
     grad = rng.normal(size=N_PARAMS).astype(dtype)
-    m, v = np.zeros(N_PARAMS), np.zeros(N_PARAMS)
-    args = (1.0, m, v, 0, N_PARAMS, opt, 1e-3, 0.9, True, 0.9, 0.999, 1e-8, a1, 1e-4)
-    update_range(params, grad, *args)  # compile / load from cache
+    state = State(params, np.zeros(N_PARAMS), np.zeros(N_PARAMS))
+    optimizer = Optimizer(kind=opt, lr=1e-3, schedule=0, power_t=0.5, momentum=0.9,
+                          nesterov=True, beta_1=0.9, beta_2=0.999, eps=1e-8)  # fmt: skip
+    args = (1.0, 0, N_PARAMS, optimizer, 1e-3, Penalty(a1, 1e-4))
+    update_range(state, grad, *args)  # compile / load from cache
     times = []
     for _ in range(CALLS):
         start = time.perf_counter()
-        update_range(params, grad, *args)
+        update_range(state, grad, *args)
         times.append(time.perf_counter() - start)
     return 1e9 * np.median(times) / N_PARAMS
 

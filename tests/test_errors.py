@@ -1,6 +1,5 @@
 """Bad input gets a clear error and never corrupts a fitted model."""
 
-import pickle
 import warnings
 
 import numpy as np
@@ -11,10 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skbigmodel import LinearRegressor, LogisticClassifier, MLPRegressor
 from skbigmodel._training import TrainingDiverged
 
-
-def _state(est):
-    """Everything a fitted estimator holds, comparable bit for bit."""
-    return pickle.dumps(est.__dict__)
+from ._helpers import estimator_state
 
 
 @pytest.mark.parametrize("bad, match", [(np.nan, "NaN"), (np.inf, "infinity")])
@@ -31,10 +27,10 @@ def test_wrong_number_of_features(binary_data):
     clf = LogisticClassifier(max_iter=3).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :-1])
-    before = _state(clf)
+    before = estimator_state(clf)
     with pytest.raises(ValueError, match="features"):
         clf.partial_fit(X[:, :-1], y)
-    assert _state(clf) == before
+    assert estimator_state(clf) == before
 
 
 @pytest.mark.parametrize(
@@ -63,10 +59,10 @@ def test_partial_fit_needs_classes_first(binary_data):
     with pytest.raises(ValueError, match="classes"):
         LogisticClassifier().partial_fit(X, y)
     clf = LogisticClassifier().partial_fit(X, y, classes=[0, 1])
-    before = _state(clf)
+    before = estimator_state(clf)
     with pytest.raises(ValueError, match=r"not in classes_"):
         clf.partial_fit(X, np.where(y == 1, 7, 0))
-    assert _state(clf) == before
+    assert estimator_state(clf) == before
 
 
 def test_divergence_raises_and_keeps_the_previous_model(regression_data):
@@ -74,14 +70,14 @@ def test_divergence_raises_and_keeps_the_previous_model(regression_data):
     reg = LinearRegressor(solver="sgd", learning_rate_init=1e-3, max_iter=5,
                           random_state=0).fit(X, y)  # fmt: skip
     reg.set_params(learning_rate_init=10.0)
-    before = _state(reg)
+    before = estimator_state(reg)
     X_big = X * 1e150  # squared residuals overflow to inf
     with pytest.raises(TrainingDiverged, match="diverged"):
         reg.partial_fit(X_big, y)
-    assert _state(reg) == before
+    assert estimator_state(reg) == before
     with pytest.raises(ValueError, match="diverged"):  # TrainingDiverged is one
         reg.fit(X_big, y)
-    assert _state(reg) == before
+    assert estimator_state(reg) == before
     assert np.isfinite(reg.coef_).all()
 
 

@@ -113,7 +113,7 @@ READ_ONLY_FIT = textwrap.dedent(
     """
     import numpy as np
     from skbigmodel import LogisticClassifier
-    from skbigmodel._kernels.linear import dense_epoch
+    from skbigmodel._kernels.linear_dense import dense_epoch
     X = np.random.default_rng(0).standard_normal((200, 5))
     y = X[:, 0] > 0
     score = LogisticClassifier(random_state=0).fit(X, y).score(X, y)

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skbigmodel import LinearRegressor, LogisticClassifier
 
-from .conftest import sparse_classification
+from ._helpers import sparse_classification
 
 SOLVERS = ["adam", "sgd", "rmsprop"]
 

@@ -2,9 +2,16 @@
 
 import numpy as np
 import pytest
-from sklearn.base import is_classifier, is_regressor
+from scipy.special import softmax
+from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.datasets import load_diabetes, load_digits
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedKFold,
+    train_test_split,
+)
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from sklearn.pipeline import make_pipeline
@@ -12,17 +19,42 @@ from sklearn.preprocessing import StandardScaler
 
 from skbigmodel import MLPClassifier, MLPEstimator, MLPRegressor
 
-from .conftest import sparse_classification
+from ._helpers import mlp_raw_outputs, run_python, sparse_classification
 
 
-def test_task_decides_the_kind_of_estimator(multiclass_data):
+def test_task_decides_the_kind_of_estimator():
     assert is_classifier(MLPEstimator()) and is_classifier(MLPClassifier())
     assert is_regressor(MLPEstimator(task="regression")) and is_regressor(MLPRegressor())
     assert not hasattr(MLPEstimator(task="regression"), "predict_proba")
-    X, y = multiclass_data
-    grid = GridSearchCV(MLPEstimator((8,), max_iter=30, random_state=0),
-                        {"alpha": [1e-4, 1e-2]}, cv=3).fit(X, y)  # fmt: skip
-    assert 0.0 <= grid.best_score_ <= 1.0  # accuracy: scored as a classifier
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_grid_search_scores_by_task(task, multiclass_data, regression_data):
+    """GridSearchCV's fold scores are accuracies on stratified folds for the
+    classification task and R^2 on plain folds for regression, as computed
+    here by hand."""
+    if task == "classification":
+        X, y = multiclass_data
+        folds, metric = StratifiedKFold(3), accuracy_score
+        # the two ways to split differ on these labels, so the folds tell
+        plain = [test for _, test in KFold(3).split(X)]
+        assert any(not np.array_equal(test, other) for (_, test), other
+                   in zip(folds.split(X, y), plain))  # fmt: skip
+    else:
+        X, y = regression_data
+        folds, metric = KFold(3), r2_score
+    est = MLPEstimator((8,), task=task, max_iter=30, random_state=0)
+    grid = GridSearchCV(est, {"alpha": [1e-4, 1e-2]}, cv=3).fit(X, y)
+    results = grid.cv_results_
+    for i, params in enumerate(results["params"]):
+        by_hand = [
+            metric(y[test], clone(est).set_params(**params).fit(X[train], y[train])
+                   .predict(X[test]))
+            for train, test in folds.split(X, y)
+        ]  # fmt: skip
+        found = [results[f"split{k}_test_score"][i] for k in range(3)]
+        np.testing.assert_allclose(found, by_hand, rtol=1e-12)
+    assert grid.best_score_ == max(results["mean_test_score"])
 
 
 def test_attributes_and_shapes(multiclass_data, multioutput_data):
@@ -59,8 +91,17 @@ def test_dropout_regularises_and_is_off_at_predict_time(multiclass_data):
     X, y = multiclass_data
     plain = MLPClassifier((32,), max_iter=30, random_state=0).fit(X, y)
     dropped = MLPClassifier((32,), dropout=0.5, max_iter=30, random_state=0).fit(X, y)
+    # the same initial weights and batches: only the dropped units differ
     assert not np.array_equal(plain.coefs_[0], dropped.coefs_[0])
-    assert np.array_equal(dropped.predict_proba(X), dropped.predict_proba(X))
+    # training on half the hidden units fits the training data less closely
+    assert dropped.loss_curve_[-1] > plain.loss_curve_[-1]
+    assert dropped.score(X, y) < plain.score(X, y)
+    # predictions use every unit: the network's plain forward pass, each time
+    proba = dropped.predict_proba(X)
+    raw = mlp_raw_outputs(X, dropped.coefs_, dropped.intercepts_, "relu")
+    np.testing.assert_allclose(proba, softmax(raw, axis=1), rtol=1e-10, atol=1e-15)
+    assert np.array_equal(dropped.predict(X), dropped.classes_[raw.argmax(axis=1)])
+    assert np.array_equal(dropped.predict_proba(X), proba)
     again = MLPClassifier((32,), dropout=0.5, max_iter=30, random_state=0).fit(X, y)
     assert np.array_equal(again.coefs_[0], dropped.coefs_[0])
 
@@ -177,9 +218,6 @@ def test_diabetes_r2_at_least_scikit_learns():
 def test_mlp_fit_leaves_numba_threading_layer_unstarted():
     """A started GNU OpenMP layer slows PyTorch in the same process 2x; the
     MLP only needs BLAS threads, so its fit must not start Numba's layer."""
-    import subprocess
-    import sys
-
     script = (
         "import numba, numpy as np\n"
         "from skbigmodel import MLPClassifier\n"
@@ -191,7 +229,4 @@ def test_mlp_fit_leaves_numba_threading_layer_unstarted():
         "except ValueError:\n"
         "    print('unstarted')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "unstarted"
+    assert run_python(script, timeout=300).strip() == "unstarted"

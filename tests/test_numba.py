@@ -3,7 +3,7 @@
 import numba
 import pytest
 
-from skbigmodel._numba import ThreadChooser, resolve_n_jobs, run_parts
+from skbigmodel._threads import ThreadChooser, resolve_n_jobs, run_parts
 
 
 def test_resolve_n_jobs():
@@ -106,23 +106,24 @@ def test_run_in_segments_covers_the_epoch_once(n_batches):
     untimed batches on its own thread count; a short epoch is timed whole."""
     import numpy as np
 
-    from skbigmodel._network import run_in_segments
+    from skbigmodel._runners import run_in_segments
 
     batch_size = 7
     order = np.arange(n_batches * batch_size - 3)  # a short last batch
     chooser = _RecordingChooser(2)
     threads_now, segments = [None], []
 
-    def run(params, m, v, rows, step, hyper, total):
+    def run(rows, first_batch, end):
         segments.append((threads_now[0], rows[0], rows[-1], rows.size))
-        return total + rows.size, step + -(-rows.size // batch_size)
+        # the segment's first batch is its number in the epoch
+        assert rows[0] == order[first_batch * batch_size]
+        assert end == (rows[-1] == order[-1])
 
     def set_threads(threads):
         threads_now[0] = threads
 
-    total, step = run_in_segments(run, None, None, None, order, 0, None, batch_size,
-                                  chooser, set_threads)  # fmt: skip
-    assert total == order.size and step == n_batches
+    run_in_segments(run, order, batch_size, chooser, set_threads)
+    assert sum(size for *_, size in segments) == order.size
     np.testing.assert_array_equal(
         np.concatenate([np.arange(a, b + 1) for _, a, b, _ in segments]), order
     )

@@ -23,7 +23,7 @@ from skbigmodel import (
 )
 from skbigmodel.onnx import to_onnx
 
-from .conftest import sparse_classification
+from ._helpers import sparse_classification
 
 # Small models trained for a few epochs: they do not converge, on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

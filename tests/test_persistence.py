@@ -23,7 +23,7 @@ from skbigmodel import (
 )
 from skbigmodel.io import dump, load, trusted_types
 
-from .conftest import sparse_classification
+from ._helpers import sparse_classification
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

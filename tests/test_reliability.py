@@ -7,7 +7,6 @@ fixes the layer once per process (NUMBA_THREADING_LAYER).
 
 import json
 import os
-import pickle
 import subprocess
 import sys
 import textwrap
@@ -25,28 +24,16 @@ from skbigmodel import (
     MLPClassifier,
     MLPRegressor,
 )
-from skbigmodel._numba import resolve_n_jobs
+from skbigmodel._threads import resolve_n_jobs
+
+from ._helpers import estimator_state, run_python
 
 # Numba's three threading layers, requested through NUMBA_THREADING_LAYER:
 # since skbigmodel never starts a layer, none needs to be installed (tbb).
 THREADING_LAYERS = ["omp", "workqueue", "tbb"]
 
 
-def _run(script, timeout=600, **env):
-    """Run ``script`` in a fresh interpreter; return its stdout."""
-    env = dict(os.environ, **env)
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env,
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 # Atomicity: a fit or partial_fit that raises leaves the model as it was.
-
-
-def _state(est):
-    """Everything a fitted estimator holds, comparable bit for bit."""
-    return pickle.dumps(est.__dict__)
 
 
 def _fitted(Estimator, X, y):
@@ -75,7 +62,7 @@ def test_a_failed_fit_or_partial_fit_changes_nothing(Estimator, binary_data,
                                                     regression_data):  # fmt: skip
     X, y = _data(Estimator, binary_data, regression_data)
     est = _fitted(Estimator, X, y)
-    before = _state(est)
+    before = estimator_state(est)
     bad = X.copy()
     bad[5, 1] = np.nan
     new = X[:, :3]  # a new data set, refused only after its targets were encoded
@@ -100,7 +87,7 @@ def test_a_failed_fit_or_partial_fit_changes_nothing(Estimator, binary_data,
     for failure, (error, match, call) in failures.items():
         with pytest.raises(error, match=match):
             call()
-        assert _state(est) == before, failure
+        assert estimator_state(est) == before, failure
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -111,11 +98,11 @@ def test_divergence_changes_nothing(Estimator, binary_data, regression_data):
     X_far = X * 1e200  # squares and logits overflow at once
     for warm_start in (False, True):
         est.set_params(warm_start=warm_start)
-        before = _state(est)
+        before = estimator_state(est)
         for method in (est.partial_fit, est.fit):
             with pytest.raises(ValueError, match="diverged"):
                 method(X_far, y)
-            assert _state(est) == before
+            assert estimator_state(est) == before
 
 
 # Concurrency on each threading layer.
@@ -183,7 +170,7 @@ def test_threads_predict_and_fit_at_once_whatever_the_threading_layer(layer):
     threads fit (dense and CSR linear, MLP, each on two threads of its own)
     and match a serial fit; Numba's threading layer is never started, so
     the layer the environment asks for does not matter."""
-    assert _run(CONCURRENT, NUMBA_THREADING_LAYER=layer).strip() == "not started"
+    assert run_python(CONCURRENT, NUMBA_THREADING_LAYER=layer).strip() == "not started"
 
 
 # Worker pools: scikit-learn's loky workers each get a share of the cores.
@@ -282,7 +269,7 @@ FORK = """
 def test_a_forked_child_uses_the_parents_model():
     """Predictions and fits work in a child forked after the parent's fits
     had started the kernels' helper threads (which the child has not)."""
-    out = json.loads(_run(FORK))
+    out = json.loads(run_python(FORK))
     assert out["exitcode"] == 0
     report = out["report"]
     assert report["predict"] and report["fit csr"] and report["fit mlp"]
@@ -299,7 +286,7 @@ CACHED_FIT = """
     import scipy.sparse as sp
 
     from skbigmodel import LinearRegressor
-    from skbigmodel._kernels.linear import csr_epoch
+    from skbigmodel._kernels.linear_csr import csr_epoch
 
     warnings.simplefilter("ignore")
     X = sp.csr_matrix(np.random.default_rng(0).standard_normal((300, 20)))
@@ -315,11 +302,11 @@ def _cache_files(folder):
 
 def test_a_second_process_loads_the_kernels_from_the_cache(tmp_path):
     cache = tmp_path / "numba-cache"
-    hits, misses = json.loads(_run(CACHED_FIT, NUMBA_CACHE_DIR=str(cache)))
+    hits, misses = json.loads(run_python(CACHED_FIT, NUMBA_CACHE_DIR=str(cache)))
     assert (hits, misses) == (0, 1)  # compiled, and written to the empty cache
     written = _cache_files(cache)
     assert any(path.suffix == ".nbi" for path in written)
-    hits, misses = json.loads(_run(CACHED_FIT, NUMBA_CACHE_DIR=str(cache)))
+    hits, misses = json.loads(run_python(CACHED_FIT, NUMBA_CACHE_DIR=str(cache)))
     assert (hits, misses) == (1, 0)  # loaded: no compilation
     assert _cache_files(cache) == written
 
@@ -359,7 +346,8 @@ GC_AFTER_FIRST_FIT = """
 @pytest.mark.parametrize("collector", ["enabled", "disabled"])
 @pytest.mark.parametrize("fit", ["converges", "diverges"])
 def test_the_first_fit_leaves_the_garbage_collector_as_it_found_it(collector, fit):
-    states = json.loads(_run(GC_AFTER_FIRST_FIT, GC_STATE=collector, FIRST_FIT=fit))
+    out = run_python(GC_AFTER_FIRST_FIT, GC_STATE=collector, FIRST_FIT=fit)
+    states = json.loads(out)
     assert states == [collector == "enabled"] * 3
 
 

@@ -1,6 +1,7 @@
 """The training loop: convergence, schedules, stopping rules, threads."""
 
-import numba
+import json
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, make_classification, make_regression
@@ -11,6 +12,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbigmodel import LinearRegressor, LogisticClassifier
+
+from ._helpers import run_python
 
 CONVERGE = dict(learning_rate="adaptive", tol=1e-12, n_iter_no_change=50,
                 max_iter=5000, batch_size=32, random_state=0)  # fmt: skip
@@ -83,11 +86,98 @@ def test_max_iter_warns(regression_data):
         LinearRegressor(max_iter=2, random_state=0).fit(X, y)
 
 
-def test_n_jobs_sets_and_restores_the_thread_count(binary_data):
-    X, y = binary_data
-    before = numba.get_num_threads()
-    LogisticClassifier(max_iter=2, n_jobs=1).fit(X, y)
-    assert numba.get_num_threads() == before
+N_JOBS_FITS = """
+    import concurrent.futures
+    import hashlib
+    import json
+    import threading
+    import warnings
+
+    import numba
+    import numpy as np
+    import scipy.sparse as sp
+
+    warnings.simplefilter("ignore")
+    numba.set_num_threads(2)  # the user's own setting, which fits must keep
+
+    # Every task a thread pool runs, but the one that starts a pool's threads
+    # (a barrier's wait): the widest number at once, and the threads used.
+    lock = threading.Lock()
+    running, widest, used = [0], [0], set()
+    submit = concurrent.futures.ThreadPoolExecutor.submit
+
+    def recording_submit(self, fn, /, *args, **kwargs):
+        if isinstance(getattr(fn, "__self__", None), threading.Barrier):
+            return submit(self, fn, *args, **kwargs)
+
+        def task(*args, **kwargs):
+            with lock:
+                running[0] += 1
+                widest[0] = max(widest[0], running[0])
+                used.add(threading.current_thread().name)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with lock:
+                    running[0] -= 1
+
+        return submit(self, task, *args, **kwargs)
+
+    concurrent.futures.ThreadPoolExecutor.submit = recording_submit
+
+    from skbigmodel import LinearRegressor, LogisticClassifier, MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 400))  # batches of 256 x 400: 8 chunks
+    y = (X[:, :5].sum(axis=1) > 0).astype(int)
+    X_csr = sp.csr_matrix(np.where(np.abs(X) > 1.5, X, 0.0))
+    cases = {
+        "dense": (LogisticClassifier, {}, X, y),
+        "csr": (LinearRegressor, {}, X_csr, X[:, 0]),
+        "mlp": (MLPClassifier, {"hidden_layer_sizes": (16,)}, X, y),
+    }
+    report = {}
+    for n_jobs in [1, -3, 2, -2, 3, -1, None, 10_000]:
+        for name, (Estimator, params, X_fit, y_fit) in cases.items():
+            widest[0] = 0
+            used.clear()
+            est = Estimator(max_iter=2, random_state=0, n_jobs=n_jobs, **params)
+            est.fit(X_fit, y_fit)
+            weights = (est.coefs_ + est.intercepts_ if name == "mlp"
+                       else [est.coef_, est.intercept_])
+            digest = hashlib.sha256(repr(est.loss_curve_).encode())
+            for w in weights:
+                digest.update(w.tobytes())
+            report[f"{name} {n_jobs}"] = {"helpers": widest[0], "threads": sorted(used),
+                                          "bits": digest.hexdigest()}
+        if n_jobs == -3:  # the one-thread fits come first: no helper yet
+            report["helper threads"] = [t.name for t in threading.enumerate()
+                                        if t.name.startswith("skbigmodel")]
+    report["numba threads"] = numba.get_num_threads()
+    print(json.dumps(report))
+"""
+
+# n_jobs -> threads, with NUMBA_NUM_THREADS=3: None and -1 all, -2 all but one,
+# beyond the count or below -count clipped.
+THREADS = {1: 1, -3: 1, 2: 2, -2: 2, 3: 3, -1: 3, None: 3, 10_000: 3}
+
+
+def test_n_jobs_sets_the_kernel_threads_and_changes_no_bit():
+    """A fit runs its kernel on n_jobs threads: one runs every part on the
+    calling thread, more add helper threads (dense chunks: up to all of them;
+    two column ranges of CSR data and two halves of an MLP batch: up to two),
+    all giving the bits of one thread. Numba's own thread count is left
+    alone (the kernels do not use its threading layer)."""
+    out = json.loads(run_python(N_JOBS_FITS, NUMBA_NUM_THREADS="3"))
+    assert out["helper threads"] == []
+    for n_jobs, threads in THREADS.items():
+        for case, width in [("dense", threads), ("csr", min(2, threads)),
+                            ("mlp", min(2, threads))]:  # fmt: skip
+            fit = out[f"{case} {n_jobs}"]
+            assert fit["helpers"] == width - 1, (case, n_jobs)
+            assert all(name.startswith("skbigmodel") for name in fit["threads"])
+            assert fit["bits"] == out[f"{case} 1"]["bits"], (case, n_jobs)
+    assert out["numba threads"] == 2
 
 
 def test_shuffle_false_visits_rows_in_order(binary_data):
@@ -102,7 +192,7 @@ def test_shuffle_false_visits_rows_in_order(binary_data):
 def test_epoch_shuffles_are_uniform_permutations():
     from scipy.stats import chisquare
 
-    from skbigmodel._kernels.steps import shuffled
+    from skbigmodel._kernels.shuffle import shuffled
 
     rows = np.arange(10, 14)  # the rows of a fit need not start at 0
     seeds = np.random.default_rng(0).integers(0, 2**63 - 1, 24_000)

@@ -1,0 +1,61 @@
+"""Plain functions shared by the tests; fixtures live in ``conftest.py``."""
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+
+__all__ = ["estimator_state", "mlp_raw_outputs", "run_python", "sparse_classification"]
+
+
+def sparse_classification(n_samples=800, n_features=300, density=0.05, seed=0):
+    """A CSR matrix with a binary target that depends on it linearly."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(n_samples, n_features, density=density, format="csr",
+                  random_state=rng, data_rvs=rng.standard_normal)  # fmt: skip
+    w = rng.standard_normal(n_features)
+    y = (X @ w + 0.1 * rng.standard_normal(n_samples) > 0).astype(int)
+    return X, y
+
+
+def estimator_state(est):
+    """Everything a fitted estimator holds, comparable bit for bit."""
+    return pickle.dumps(est.__dict__)
+
+
+def run_python(script, timeout=600, **env):
+    """Run ``script`` (dedented) in a fresh interpreter; return its stdout.
+
+    The environment is this process's (NUMBA_CACHE_DIR included) updated
+    with ``env``.
+    """
+    env = dict(os.environ, **env)
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env,
+                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+# Written from the formulas, not taken from the package, so that a test
+# comparing with them checks the package's forward pass.
+HIDDEN_ACTIVATIONS = {
+    "relu": lambda z: np.maximum(z, 0.0),
+    "tanh": np.tanh,
+    "logistic": expit,
+    "identity": lambda z: z,
+}
+
+
+def mlp_raw_outputs(X, coefs, intercepts, activation="relu"):
+    """The last layer's raw outputs of an MLP given ``coefs_`` and ``intercepts_``."""
+    out = np.asarray(X)
+    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+        out = out @ W + b
+        if layer < len(coefs) - 1:
+            out = HIDDEN_ACTIVATIONS[activation](out)
+    return out
