@@ -144,8 +144,10 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
                 total += losses[c]
             eta = step_size(optimizer, step)
             grad_scale = hyper.weight_scale / (stop - start)
-            update_range(state, partial[0], grad_scale, 0, n_coef, optimizer, eta,
-                         hyper.penalty)  # fmt: skip
+            # np.int64(0), not 0: Numba types a literal 0 as Literal[int] and
+            # would compile update_range a second time for it.
+            update_range(state, partial[0], grad_scale, np.int64(0), n_coef, optimizer,
+                         eta, hyper.penalty)  # fmt: skip
             if hyper.fit_intercept:
                 update_range(state, partial[0], grad_scale, n_coef, n_params, optimizer,
                              eta, NO_PENALTY)  # fmt: skip
