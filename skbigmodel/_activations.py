@@ -1,7 +1,7 @@
 """Registry of hidden-layer activations: every face of each in one entry.
 
-An activation is a kernel code (``_kernels/activations.py``: ``activate``
-and ``activation_grad``), a NumPy forward that ``predict`` uses, its
+An activation is a kernel code (``_kernels/activations.py``: its loops in
+``activate_block`` and ``activation_grad_block``), a NumPy forward that ``predict`` uses, its
 derivative in NumPy (the reference the kernel is tested against) and an
 ONNX builder. ``tests/test_registries.py`` checks, for every entry, that
 the kernel, the NumPy forward, the derivative (by finite differences) and

@@ -37,7 +37,7 @@ class Solver:
 def _sgd(opt, w, g, m, v, eta, a1, a2):
     g = g + a2 * w
     m = opt.momentum * m - eta * g
-    w = w + (opt.momentum * m - eta * g if opt.nesterov else m)
+    w = w + (opt.momentum * m - eta * g if opt.kind == kernels.NESTEROV else m)
     return soft_threshold(w, eta * a1 / (1.0 - opt.momentum)), m, v
 
 
@@ -76,13 +76,14 @@ def optimizer_bundle(est):
     Every field has a fixed Python type, so that the kernels compile once.
     """
     code = OPTIMIZERS[est.solver].code
+    if code == kernels.SGD and est.nesterovs_momentum:
+        code = kernels.NESTEROV  # a kind of its own (see _kernels/optimizers.py)
     return Optimizer(
         kind=code,
         lr=float(est.learning_rate_init),
         schedule=SCHEDULES[est.learning_rate],
         power_t=float(est.power_t),
         momentum=float(est.momentum),
-        nesterov=bool(est.nesterovs_momentum),
         beta_1=float(est.beta_1),
         # RMSprop's decay rides in Adam's second-moment slot.
         beta_2=float(est.rho if code == kernels.RMSPROP else est.beta_2),

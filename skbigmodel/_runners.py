@@ -33,7 +33,7 @@ from ._kernels.linear_csr_sgd import csr_sgd_epoch
 from ._kernels.linear_dense import dense_epoch
 from ._kernels.memory import CACHE_LINE_FLOATS
 from ._kernels.mlp import mlp_epoch
-from ._kernels.optimizers import SGD
+from ._kernels.optimizers import MOMENTUM_KINDS
 from ._threads import ThreadChooser, resolve_n_jobs, run_parts, start_helpers
 
 __all__ = ["CSRRunner", "DenseRunner", "MLPRunner", "run_in_segments"]
@@ -164,11 +164,11 @@ class DenseRunner(EpochRunner):
                            most))  # fmt: skip
         super().__init__(batch_size, n_jobs, n_chunks)
         chunk_rows = -(-batch_rows // n_chunks)
-        gathered = chunk_rows if k > 1 else 0  # one output: rows are not gathered
         self.data = DenseData(X, Y, sample_weight)
         self.scratch = DenseScratch(
             partial=np.empty((n_chunks, net.params.size), dtype=X.dtype),
-            rows=np.empty((n_chunks, gathered, p), dtype=X.dtype),
+            # One output: rows are not gathered, and None compiles that path only.
+            rows=np.empty((n_chunks, chunk_rows, p), dtype=X.dtype) if k > 1 else None,
             z=np.empty((n_chunks, chunk_rows, k), dtype=X.dtype),
             g=np.empty((n_chunks, chunk_rows, k), dtype=X.dtype),
             losses=np.empty(n_chunks),
@@ -204,7 +204,7 @@ def weight_scaled(hyper):
     The factor 1 - eta * a2 must stay positive (eta <= lr in every schedule).
     """
     optimizer, penalty = hyper.optimizer, hyper.penalty
-    return (optimizer.kind == SGD and optimizer.momentum == 0.0 and penalty.a1 == 0.0
+    return (optimizer.kind in MOMENTUM_KINDS and optimizer.momentum == 0.0 and penalty.a1 == 0.0
             and optimizer.lr * penalty.a2 < 0.5)  # fmt: skip
 
 
@@ -313,8 +313,10 @@ class MLPRunner(EpochRunner):
     def inputs(self):
         net = self.net
         seed = np.uint64(self.seeds.randint(np.iinfo(np.int64).max))
-        layers = Layers(net.sizes, net.offsets, ACTIVATIONS[net.activation].code,
-                        float(1.0 - net.dropout), seed)  # fmt: skip
+        # No dropout: keep is None, and the dropout code is not compiled.
+        keep = float(1.0 - net.dropout) if net.dropout > 0 else None
+        layers = Layers(net.sizes, net.offsets, ACTIVATIONS[net.activation].code, keep,
+                        seed)  # fmt: skip
         return self.data, layers
 
     def kernel(self, hyper):

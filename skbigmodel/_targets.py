@@ -286,7 +286,8 @@ class ClassifierTarget(ClassifierMixin):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to one.
         """
-        return self._loss().proba(self._decision(X))
+        raw = self._decision(X)  # checks that the model is fitted first
+        return self._loss().proba(raw)
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, computed without underflow.
@@ -301,4 +302,5 @@ class ClassifierTarget(ClassifierMixin):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``.
         """
-        return self._loss().log_proba(self._decision(X))
+        raw = self._decision(X)  # checks that the model is fitted first
+        return self._loss().log_proba(raw)

@@ -5,20 +5,25 @@ after ``pip install``::
 
     python -m skbigmodel.compile
 
-It fits a tiny model on every path a fit can take (dense and CSR data,
-float64 and float32, 32- and 64-bit sparse indices, every kernel family),
-printing one line per path, so that the compiled kernels land in the cache
-(``__pycache__`` beside the package, or ``NUMBA_CACHE_DIR``) and later
-processes load them instead of compiling. Paths already cached take a
-fraction of a second.
+It fits a tiny model on every path a fit with default parameters can
+take (each estimator, binary and multiclass, dense and CSR data, float64
+and float32, 32- and 64-bit sparse indices), printing one line per path,
+so that the compiled kernels land in the cache (``__pycache__`` beside the
+package, or ``NUMBA_CACHE_DIR``) and later processes load them instead of
+compiling. A kernel is compiled for the loss and the solver it trains
+with (only their code), so ``--all`` adds every loss x solver pair, which
+takes several times longer. Paths already cached take a fraction of a
+second.
 """
 
+import argparse
 import sys
 import time
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import is_classifier
 
 __all__ = ["compile_all", "main"]
 
@@ -34,29 +39,45 @@ def _data(dtype, sparse, index_dtype):
     return X, y
 
 
-def _paths():
+def _paths(every_solver=False):
     """(label, estimator, data options) for every kernel specialisation."""
-    from . import LinearRegressor, LogisticClassifier, MLPClassifier
+    from . import LinearRegressor, LogisticClassifier, MLPClassifier, MLPRegressor
+    from ._losses import REGRESSION_LOSSES
+    from ._optimizers import OPTIMIZERS
 
+    solvers = list(OPTIMIZERS) if every_solver else ["adam"]
+    losses = list(REGRESSION_LOSSES) if every_solver else ["squared_error"]
     for dtype in (np.float64, np.float32):
         name = np.dtype(dtype).name
-        yield f"linear, dense, {name}", LogisticClassifier(), (dtype, False, None)
-        yield f"mlp, dense, {name}", MLPClassifier((4,)), (dtype, False, None)
-        for index_dtype in (np.int32, np.int64):
-            where = f"CSR with {np.dtype(index_dtype).name} indices, {name}"
-            yield f"linear, {where}", LinearRegressor(), (dtype, True, index_dtype)
-            sgd = LogisticClassifier(solver="sgd", momentum=0.0)
-            yield f"linear plain SGD, {where}", sgd, (dtype, True, index_dtype)
-            yield f"mlp, {where}", MLPClassifier((4,)), (dtype, True, index_dtype)
+        for layout in ("dense", np.int32, np.int64):
+            sparse = layout != "dense"
+            where = (f"CSR with {np.dtype(layout).name} indices" if sparse
+                     else "dense") + f", {name}"  # fmt: skip
+            options = (dtype, sparse, layout if sparse else None)
+            for solver in solvers:
+                yield (f"LogisticClassifier(solver={solver!r}), {where}",
+                       LogisticClassifier(solver=solver), options)  # fmt: skip
+                for loss in losses:
+                    yield (f"LinearRegressor(loss={loss!r}, solver={solver!r}), {where}",
+                           LinearRegressor(loss=loss, solver=solver), options)  # fmt: skip
+                yield (f"MLPClassifier(solver={solver!r}), {where}",
+                       MLPClassifier((4,), solver=solver), options)  # fmt: skip
+                yield (f"MLPRegressor(solver={solver!r}), {where}",
+                       MLPRegressor((4,), solver=solver), options)  # fmt: skip
+            if sparse:
+                sgd = LogisticClassifier(solver="sgd", momentum=0.0)
+                yield f"LogisticClassifier, plain SGD, {where}", sgd, options
 
 
-def compile_all(file=None):
+def compile_all(file=None, every_solver=False):
     """Fit a tiny model on every path, so that every kernel is in the cache.
 
     Parameters
     ----------
     file : file-like, default=None
         Where to print one line per path (None: standard output).
+    every_solver : bool, default=False
+        Also every solver and regression loss, not only the defaults.
 
     Returns
     -------
@@ -65,21 +86,30 @@ def compile_all(file=None):
     """
     file = sys.stdout if file is None else file
     began = time.perf_counter()
-    paths = list(_paths())
+    paths = list(_paths(every_solver))
     for number, (label, estimator, options) in enumerate(paths, 1):
         start = time.perf_counter()
         X, y = _data(*options)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # max_iter=1: not converged
-            estimator.set_params(max_iter=1, random_state=0).fit(X, y)
-            estimator.predict(X)
+            # one output, then several (three classes, or two targets)
+            targets = (y > 0, y) if is_classifier(estimator) else (y, np.c_[y, -y])
+            for target in targets:
+                estimator.set_params(max_iter=1, random_state=0).fit(X, target)
+                estimator.predict(X)
         seconds = time.perf_counter() - start
         print(f"[{number}/{len(paths)}] {label}: {seconds:.1f} s", file=file, flush=True)
     return time.perf_counter() - began
 
 
-def main():
-    seconds = compile_all()
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m skbigmodel.compile", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--all", action="store_true",
+                        help="every solver and regression loss, not only the defaults")  # fmt: skip
+    args = parser.parse_args(argv)
+    seconds = compile_all(every_solver=args.all)
     print(f"skbigmodel kernels compiled and cached in {seconds:.1f} s")
 
 

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from scipy.special import softmax
 from sklearn.datasets import load_digits
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import LabelBinarizer
-from scipy.special import softmax
 
 from skbigmodel import MLPClassifier, MLPEstimator, MLPRegressor
 from skbigmodel._activations import ACTIVATIONS

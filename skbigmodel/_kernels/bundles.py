@@ -13,27 +13,57 @@ place (``skbigmodel._optimizers``, ``_losses``, ``_penalties``).
 
 from collections import namedtuple
 
+from numba.core import types
+
 __all__ = [
     "CSRData", "CSRScratch", "DenseData", "DenseScratch", "Hyper", "Layers",
     "Loss", "MLPData", "MLPScratch", "Optimizer", "Penalty", "Segment", "State", "Team",
+    "kind_of", "kinds",
 ]  # fmt: skip
+
+# -- kinds: a loss or an optimiser as a type, so kernels compile one branch ---
+
+
+def kinds(namespace, *names):
+    """One marker per name, each an instance of a namedtuple class of its own.
+
+    Numba types each marker differently, so a kernel that gets one compiles
+    the branch of that kind only (``kind_of`` in an ``@overload``), and
+    caches it: its class is bound in ``namespace`` (a module's globals),
+    where the cache's pickles find it. ``marker.code`` is its number.
+    """
+    markers = []
+    for code, name in enumerate(names):
+        cls = namedtuple(name, "code", module=namespace["__name__"])
+        namespace[name] = cls
+        markers.append(cls(code))
+    return markers
+
+
+def kind_of(bundle):
+    """In an ``@overload``: the marker class of a bundle's ``kind`` field."""
+    if not isinstance(bundle, types.BaseNamedTuple):
+        return None
+    return bundle.types[bundle.fields.index("kind")].instance_class
+
 
 # -- what is learned: the loss, the penalty and the optimiser ---------------
 
 Loss = namedtuple("Loss", "kind epsilon")
-Loss.__doc__ = """A loss code (``losses.py``) and its parameter (Huber's and the
+Loss.__doc__ = """A loss kind (``losses.py``) and its parameter (Huber's and the
 insensitive losses' epsilon)."""
 
 Penalty = namedtuple("Penalty", "a1 a2")
 Penalty.__doc__ = """The penalty a1 * |w|_1 + a2 / 2 * |w|_2^2 on the weights."""
 
 Optimizer = namedtuple(
-    "Optimizer", "kind lr schedule power_t momentum nesterov beta_1 beta_2 eps"
+    "Optimizer", "kind lr schedule power_t momentum beta_1 beta_2 eps"
 )
-Optimizer.__doc__ = """An optimiser code (``optimizers.py``) and its hyperparameters.
+Optimizer.__doc__ = """An optimiser kind (``optimizers.py``) and its hyperparameters.
 
 lr is the base step, schedule its schedule code (power_t: "invscaling"'s
-exponent); momentum and nesterov belong to SGD, beta_1 and beta_2 to Adam
+exponent); momentum belongs to SGD (with or without Nesterov: two kinds),
+beta_1 and beta_2 to Adam
 (beta_2 is rho for RMSprop), eps to Adam and RMSprop."""
 
 Hyper = namedtuple("Hyper", "loss penalty optimizer weight_scale fit_intercept")

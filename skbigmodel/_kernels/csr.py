@@ -116,7 +116,6 @@ def csr_intercept_step(state, part_sums, grad_scale, eta, optimizer, fit_interce
             for t in range(n_parts):
                 grad_b += part_sums[t, c]
             q = n_coef + c
-            params[q], m[q], v[q] = step_coord(optimizer, optimizer.kind, params[q],
-                                               grad_b * grad_scale, m[q], v[q], eta, 0.0,
-                                               0.0)  # fmt: skip
+            params[q], m[q], v[q] = step_coord(optimizer, params[q], grad_b * grad_scale,
+                                               m[q], v[q], eta, 0.0, 0.0)  # fmt: skip
     return value

@@ -7,6 +7,8 @@ stay equivalent to repetitions.
 """
 
 import numpy as np
+from numba.core import types
+from numba.extending import overload
 
 from .._jit import jit
 
@@ -61,3 +63,36 @@ def dropout_scale(seed, sample, unit, keep):
     x = x ^ (x >> np.uint64(31))
     uniform = float(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
     return 1.0 / keep if uniform < keep else 0.0
+
+
+def draw_keys(keep, inputs, order, start, mb, keys):
+    """``sample_keys`` when there is dropout (compiled code only)."""
+
+
+def drop(keep, seed, keys, unit_base, block):
+    """``dropout_block`` when there is dropout (compiled code only)."""
+
+
+# keep is None without dropout: then neither is compiled, and they do nothing.
+@overload(draw_keys, inline="always")
+def _draw_keys(keep, inputs, order, start, mb, keys):
+    if isinstance(keep, (types.NoneType, types.Omitted)):
+        return lambda keep, inputs, order, start, mb, keys: None
+
+    def impl(keep, inputs, order, start, mb, keys):
+        if keep < 1.0:
+            sample_keys(inputs, order, start, mb, keys)
+
+    return impl
+
+
+@overload(drop, inline="always")
+def _drop(keep, seed, keys, unit_base, block):
+    if isinstance(keep, (types.NoneType, types.Omitted)):
+        return lambda keep, seed, keys, unit_base, block: None
+
+    def impl(keep, seed, keys, unit_base, block):
+        if keep < 1.0:
+            dropout_block(seed, keys, unit_base, keep, block)
+
+    return impl

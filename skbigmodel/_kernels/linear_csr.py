@@ -37,7 +37,7 @@ def settle(optimizer, penalty, w, g, m, v, scale, eta, skipped, stepped, lazy):
     """
     a1, a2 = penalty
     if stepped:
-        w, m, v = step_coord(optimizer, optimizer.kind, w, g, m, v, eta, a1, a2)
+        w, m, v = step_coord(optimizer, w, g, m, v, eta, a1, a2)
         scale = penalty_scale(optimizer, v)
     if lazy and skipped != 0.0:
         decay = math.exp(-skipped * scale * a2) if a2 > 0.0 else 1.0

@@ -12,6 +12,8 @@ was measured up to 60x slower on a loaded machine.
 """
 
 import numpy as np
+from numba.core import types
+from numba.extending import overload
 
 from .._jit import DOT_MATH, jit
 from .bundles import Penalty
@@ -35,50 +37,67 @@ def dense_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
     the updates four rows at a time (one thread, 500,000 x 100: 0.88x the time of one
     row at a time for the log-loss, 0.82-0.93x for the squared error).
     Several outputs: the rows are gathered into ``rows`` (>= hi - lo rows)
-    for two BLAS products.
+    for two BLAS products. ``rows`` is None for one output: which of the
+    two is compiled follows from its type.
     """
+    X, Y, sw = data
+    for r in range(lo, min(lo + PREFETCH_ROWS, hi)):
+        prefetch_sample(X, Y, sw, order[r])
+    return rows_grad_of(data, order, lo, hi, W, b, loss, grad, rows, z, g)
+
+
+def rows_grad_of(data, order, lo, hi, W, b, loss, grad, rows, z, g):
+    """``dense_rows_grad`` after the prefetch (compiled code only)."""
+
+
+def _one_output_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
+    """One output: three passes over the chunk, whose rows stay in L1."""
+    X, Y, sw = data
+    p = W.shape[0]
+    m = hi - lo
+    w, t, d = W.reshape(p), z.reshape(z.shape[0]), g.reshape(g.shape[0])
+    # dot products, four rows at a time (each w[j] loaded once for four)
+    for r in range(0, m - 3, 4):
+        for e in range(r, r + 4):
+            if lo + e + PREFETCH_ROWS < hi:
+                prefetch_sample(X, Y, sw, order[lo + e + PREFETCH_ROWS])
+        i0, i1, i2, i3 = order[lo + r], order[lo + r + 1], order[lo + r + 2], order[lo + r + 3]
+        a0 = a1 = a2 = a3 = 0.0  # X[i, j], not views X[i] (see losses.loss_grad)
+        for j in range(p):
+            a0 += X[i0, j] * w[j]
+            a1 += X[i1, j] * w[j]
+            a2 += X[i2, j] * w[j]
+            a3 += X[i3, j] * w[j]
+        t[r], t[r + 1], t[r + 2], t[r + 3] = a0, a1, a2, a3
+    for r in range(m - m % 4, m):
+        i = order[lo + r]
+        acc = 0.0
+        for j in range(p):
+            acc += X[i, j] * w[j]
+        t[r] = acc
+    for r in range(m):
+        t[r] += b[0]
+    value, grad[p] = one_output_grad(t[:m], d[:m], Y, sw, order, lo, loss)
+    # updates, four rows at a time (each grad_w[j] loaded once for four)
+    grad_w = grad[:p]
+    grad_w[:] = 0.0
+    for r in range(0, m - 3, 4):
+        i0, i1, i2, i3 = order[lo + r], order[lo + r + 1], order[lo + r + 2], order[lo + r + 3]
+        g0, g1, g2, g3 = d[r], d[r + 1], d[r + 2], d[r + 3]
+        for j in range(p):
+            grad_w[j] += (g0 * X[i0, j] + g1 * X[i1, j]) + (g2 * X[i2, j] + g3 * X[i3, j])
+    for r in range(m - m % 4, m):
+        i = order[lo + r]
+        for j in range(p):
+            grad_w[j] += d[r] * X[i, j]
+    return value
+
+
+def _gathered_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
+    """Several outputs: rows gathered for two BLAS products."""
     X, Y, sw = data
     p, k = W.shape
     m = hi - lo
-    for r in range(lo, min(lo + PREFETCH_ROWS, hi)):
-        prefetch_sample(X, Y, sw, order[r])
-    if k == 1:  # three passes over the chunk, whose rows stay in L1
-        w, t, d = W.reshape(p), z.reshape(z.shape[0]), g.reshape(g.shape[0])
-        # dot products, four rows at a time (each w[j] loaded once for four)
-        for r in range(0, m - 3, 4):
-            for e in range(r, r + 4):
-                if lo + e + PREFETCH_ROWS < hi:
-                    prefetch_sample(X, Y, sw, order[lo + e + PREFETCH_ROWS])
-            i0, i1, i2, i3 = order[lo + r], order[lo + r + 1], order[lo + r + 2], order[lo + r + 3]
-            a0 = a1 = a2 = a3 = 0.0  # X[i, j], not views X[i] (see steps.loss_grad)
-            for j in range(p):
-                a0 += X[i0, j] * w[j]
-                a1 += X[i1, j] * w[j]
-                a2 += X[i2, j] * w[j]
-                a3 += X[i3, j] * w[j]
-            t[r], t[r + 1], t[r + 2], t[r + 3] = a0, a1, a2, a3
-        for r in range(m - m % 4, m):
-            i = order[lo + r]
-            acc = 0.0
-            for j in range(p):
-                acc += X[i, j] * w[j]
-            t[r] = acc
-        for r in range(m):
-            t[r] += b[0]
-        value, grad[p] = one_output_grad(t[:m], d[:m], Y, sw, order, lo, loss)
-        # updates, four rows at a time (each grad_w[j] loaded once for four)
-        grad_w = grad[:p]
-        grad_w[:] = 0.0
-        for r in range(0, m - 3, 4):
-            i0, i1, i2, i3 = order[lo + r], order[lo + r + 1], order[lo + r + 2], order[lo + r + 3]
-            g0, g1, g2, g3 = d[r], d[r + 1], d[r + 2], d[r + 3]
-            for j in range(p):
-                grad_w[j] += (g0 * X[i0, j] + g1 * X[i1, j]) + (g2 * X[i2, j] + g3 * X[i3, j])
-        for r in range(m - m % 4, m):
-            i = order[lo + r]
-            for j in range(p):
-                grad_w[j] += d[r] * X[i, j]
-        return value
     for r in range(m):
         if lo + r + PREFETCH_ROWS < hi:
             prefetch_sample(X, Y, sw, order[lo + r + PREFETCH_ROWS])
@@ -94,6 +113,26 @@ def dense_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
     return value
 
 
+# A function of its own, compiled with dense_rows_grad's options: an inlined
+# overload would be compiled twice (once for its type, once inlined).
+@overload(rows_grad_of, jit_options=dict(fastmath=DOT_MATH, error_model="numpy"))
+def _rows_grad_of(data, order, lo, hi, W, b, loss, grad, rows, z, g):
+    if isinstance(rows, (types.NoneType, types.Omitted)):
+        return _one_output_rows_grad
+    return _gathered_rows_grad
+
+
+def rows_of(rows, c):
+    """``rows[c]``, or None when ``rows`` is None (compiled code only)."""
+
+
+@overload(rows_of, inline="always")
+def _rows_of(rows, c):
+    if isinstance(rows, (types.NoneType, types.Omitted)):
+        return lambda rows, c: None
+    return lambda rows, c: rows[c]
+
+
 @jit
 def dense_epoch(data, segment, hyper, state, scratch, team):
     """One epoch (or a segment of one) of mini-batch training on dense data,
@@ -103,7 +142,7 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
     data : ``DenseData``. state : ``State``, parameters in X's dtype and
     float64 moments, updated in place. scratch : ``DenseScratch`` in X's
     dtype: partial (n_chunks, len(params)); rows (n_chunks, chunk_rows,
-    n_features); z, g (n_chunks, chunk_rows, n_outputs); losses (n_chunks,)
+    n_features), None for one output; z, g (n_chunks, chunk_rows, n_outputs); losses (n_chunks,)
     float64.
 
     A batch is split into n_chunks fixed slices, each thread taking a run of
@@ -133,7 +172,7 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
             lo = start + (stop - start) * c // n_chunks
             hi = start + (stop - start) * (c + 1) // n_chunks
             losses[c] = dense_rows_grad(data, order, lo, hi, W, b, hyper.loss,
-                                        partial[c], rows[c], z[c], g[c])  # fmt: skip
+                                        partial[c], rows_of(rows, c), z[c], g[c])  # fmt: skip
         meeting += 1
         barrier(counter, n_workers, meeting)
         if worker == 0:

@@ -1,19 +1,25 @@
 """Losses of the outputs and their gradients, a chunk of rows at a time.
 
-Every kernel's losses go through ``outputs_grad``; a loss is a code here
-(``skbigmodel._losses`` maps names to codes) and a branch of
-``output_loss_grad`` (or, for the multinomial, ``softmax_grad``).
+Every kernel's losses go through ``outputs_grad``. A loss is a kind here
+(``skbigmodel._losses`` maps names to kinds): a scalar function of one
+output and its target, listed in ``ELEMENTWISE``, or, for the multinomial,
+``softmax_grad``. Kinds are types (``bundles.kinds``): a kernel compiles
+the function of the loss it trains and no other.
 """
 
 import math
 
 import numpy as np
+from numba.extending import overload
 
 from .._jit import DOT_MATH, jit
+from .bundles import kind_of, kinds
 from .mathfn import exp_nonpositive, log1p_unit
 
-# Loss codes; ``skbigmodel._losses`` maps names to them.
-SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, LOG_LOSS, MULTINOMIAL, MULTILABEL = range(6)
+SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, LOG_LOSS, MULTINOMIAL, MULTILABEL = kinds(
+    globals(), "SquaredError", "Huber", "EpsilonInsensitive", "LogLoss", "Multinomial",
+    "Multilabel",
+)  # fmt: skip
 
 
 @jit(inline="always")
@@ -29,30 +35,64 @@ def sigmoid_loss_grad(t, y):
 
 
 @jit(inline="always")
+def squared_error(epsilon, t, y):
+    d = t - y
+    return 0.5 * d * d, d
+
+
+@jit(inline="always")
+def huber(epsilon, t, y):
+    d = t - y
+    if abs(d) <= epsilon:
+        return 0.5 * d * d, d
+    return epsilon * (abs(d) - 0.5 * epsilon), (epsilon if d > 0 else -epsilon)
+
+
+@jit(inline="always")
+def epsilon_insensitive(epsilon, t, y):
+    d = t - y
+    if abs(d) > epsilon:
+        return abs(d) - epsilon, (1.0 if d > 0 else -1.0)
+    return 0.0, 0.0
+
+
+@jit(inline="always")
+def log_loss(epsilon, t, y):
+    return sigmoid_loss_grad(t, y)
+
+
+# The losses that act on each output alone: (epsilon, output, target) ->
+# (loss, derivative), scalars in and out.
+ELEMENTWISE = {
+    type(SQUARED_ERROR): squared_error,
+    type(HUBER): huber,
+    type(EPSILON_INSENSITIVE): epsilon_insensitive,
+    type(LOG_LOSS): log_loss,
+    type(MULTILABEL): log_loss,
+}
+
+
 def output_loss_grad(loss, t, y):
     """Loss of one output ``t`` with target ``y`` and its derivative, for the
     losses that act on each output alone: all but the multinomial. ``loss``
-    is a ``Loss`` bundle.
+    is a ``Loss`` bundle; only its kind's function is compiled.
 
     Scalars in and out: arrays passed through an inlined helper in a loop
     over rows cost atomic reference counting per row (measured: 11 % of a
-    dense binary epoch).
+    dense binary epoch). Compiled code only (see the overload below).
     """
-    kind, epsilon = loss
-    if kind == SQUARED_ERROR:
-        d = t - y
-        return 0.5 * d * d, d
-    if kind == HUBER:
-        d = t - y
-        if abs(d) <= epsilon:
-            return 0.5 * d * d, d
-        return epsilon * (abs(d) - 0.5 * epsilon), (epsilon if d > 0 else -epsilon)
-    if kind == EPSILON_INSENSITIVE:
-        d = t - y
-        if abs(d) > epsilon:
-            return abs(d) - epsilon, (1.0 if d > 0 else -1.0)
-        return 0.0, 0.0
-    return sigmoid_loss_grad(t, y)  # LOG_LOSS, MULTILABEL
+
+
+@overload(output_loss_grad, inline="always")
+def _output_loss_grad(loss, t, y):
+    function = ELEMENTWISE.get(kind_of(loss))
+    if function is None:
+        return None
+
+    def impl(loss, t, y):
+        return function(loss.epsilon, t, y)
+
+    return impl
 
 
 @jit(inline="always")
@@ -82,12 +122,8 @@ def output_losses(loss, t, y):
     epoch, 0.84-0.89x the time of one pass per row with libm's scalar exp and
     log1p (one thread, 500,000 x 100).
     """
-    if loss.kind == LOG_LOSS:
-        for r in range(t.shape[0]):
-            t[r], y[r] = sigmoid_loss_grad(t[r], y[r])
-    else:
-        for r in range(t.shape[0]):
-            t[r], y[r] = output_loss_grad(loss, t[r], y[r])
+    for r in range(t.shape[0]):
+        t[r], y[r] = output_loss_grad(loss, t[r], y[r])
 
 
 @jit(inline="always")
@@ -119,8 +155,18 @@ def outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
     exponentials of the log-loss and the softmax vectorise over the chunk
     (``output_losses``, ``softmax_grad``). ``loss`` is a ``Loss`` bundle.
     """
-    if loss.kind == MULTINOMIAL:
-        return softmax_grad(Z, Y, sw, order, lo, m, G, grad_b)
+    return outputs_grad_of(Z, Y, sw, order, lo, m, loss, G, grad_b)
+
+
+def outputs_grad_of(Z, Y, sw, order, lo, m, loss, G, grad_b):
+    """``outputs_grad`` of the loss's kind (compiled code only)."""
+
+
+def _softmax_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
+    return softmax_grad(Z, Y, sw, order, lo, m, G, grad_b)
+
+
+def _elementwise_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
     k = Z.shape[1]
     value = 0.0
     for c in range(k):
@@ -137,6 +183,15 @@ def outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
             G[r, c] *= weight
             grad_b[c] += G[r, c]
     return value
+
+
+# A function of its own, compiled with the kernels' options: an inlined
+# overload would be compiled twice (once for its type, once inlined).
+@overload(outputs_grad_of, jit_options=dict(error_model="numpy"))
+def _outputs_grad_of(Z, Y, sw, order, lo, m, loss, G, grad_b):
+    if kind_of(loss) is type(MULTINOMIAL):
+        return _softmax_outputs_grad
+    return _elementwise_outputs_grad
 
 
 @jit(fastmath=DOT_MATH)

@@ -17,7 +17,7 @@ import numpy as np
 from .._jit import jit
 from .activations import activate_block, activation_grad_block
 from .bundles import Penalty
-from .dropout import dropout_block, sample_keys
+from .dropout import draw_keys, drop
 from .losses import outputs_grad
 from .memory import PREFETCH_ROWS, prefetch_row
 from .optimizers import step_size, update_range
@@ -83,8 +83,7 @@ def slice_grad(data, layers, scratch, h, order, start, mb, params, loss):
     capacity = keys.shape[0]
     n_layers = sizes.shape[0] - 1
     widest = D.shape[0] // (2 * capacity)
-    if keep < 1.0:
-        sample_keys(data, order, start, mb, keys)
+    draw_keys(keep, data, order, start, mb, keys)
     # forward: A block l is the input of layer l, Z block l its output
     a_at, z_at, unit_base = 0, 0, 0
     for layer in range(n_layers):
@@ -107,8 +106,7 @@ def slice_grad(data, layers, scratch, h, order, start, mb, params, loss):
             a_at += capacity * n_in
             act = A[a_at : a_at + mb * n_out].reshape((mb, n_out))
             activate_block(activation, out, act)
-            if keep < 1.0:
-                dropout_block(seed, keys, unit_base, keep, act)
+            drop(keep, seed, keys, unit_base, act)
             unit_base += n_out
             z_at += capacity * n_out
     # output: weighted loss gradients into the first delta block
@@ -144,8 +142,7 @@ def slice_grad(data, layers, scratch, h, order, start, mb, params, loss):
         unit_base -= n_in
         pre = Z[z_at : z_at + mb * n_in].reshape((mb, n_in))
         activation_grad_block(activation, pre, previous)
-        if keep < 1.0:
-            dropout_block(seed, keys, unit_base, keep, previous)
+        drop(keep, seed, keys, unit_base, previous)
         delta = previous
         a_at -= capacity * sizes[layer - 1]
     return total

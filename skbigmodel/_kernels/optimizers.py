@@ -11,11 +11,16 @@ from numba.core import types
 from numba.extending import overload
 
 from .._jit import jit
+from .bundles import kind_of, kinds
 from .mathfn import cast_like
 from .penalties import soft_threshold
 
-# Optimiser codes; ``skbigmodel._optimizers`` maps names to them.
-SGD, ADAM, RMSPROP = 0, 1, 2
+# Optimiser kinds (types: see ``bundles.kinds``); ``skbigmodel._optimizers``
+# maps names to them.
+SGD, ADAM, RMSPROP, NESTEROV = kinds(globals(), "SGDKind", "AdamKind", "RMSpropKind",
+                                      "NesterovKind")  # fmt: skip
+# SGD with momentum, plain or Nesterov's: kinds whose m is a velocity.
+MOMENTUM_KINDS = (SGD, NESTEROV)
 # Learning-rate schedules inside an epoch ("adaptive" is constant here and
 # is lowered between epochs by the training loop).
 CONSTANT, INVSCALING = 0, 1
@@ -27,50 +32,89 @@ def step_size(optimizer, t):
     included; ``optimizer`` an ``Optimizer`` bundle."""
     lr, power_t = optimizer.lr, optimizer.power_t
     eta = lr if optimizer.schedule == CONSTANT else lr / t**power_t
-    if optimizer.kind == ADAM:
+    if optimizer.kind.code == ADAM.code:
         beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
         eta *= math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
     return eta
 
 
 @jit(inline="always")
-def step_coord(optimizer, kind, w, g, m, v, eta, a1, a2):
-    """One step of optimiser ``kind`` on one parameter, then the L1 proximal step.
+def step_coord(optimizer, w, g, m, v, eta, a1, a2):
+    """One optimiser step on one parameter, then the L1 proximal step.
 
     ``g`` is the data gradient; the L2 part ``a2 * w`` is added here. The
-    hyperparameters come from the ``Optimizer`` bundle (for RMSprop
-    ``beta_2`` is rho); ``kind`` is passed on its own so that a caller can
-    make it a constant. Returns the new (w, m, v). The L1 threshold is
-    scaled like the step: by Adam's or RMSprop's per-parameter
-    preconditioner (the proximal step in that metric), and for momentum by
-    1 / (1 - momentum), the step a constant gradient settles to, so that a
-    weight whose data gradient is below the L1 strength stays exactly zero.
-    The arithmetic is in the type of ``m``: float32 moments (float32
-    networks) take float32 square roots and divisions, which vectorise to
-    twice the lanes (an Adam step went from 2.0 to 0.7 ns per parameter).
+    step is that of the ``Optimizer`` bundle's kind (``STEPS``; only it is
+    compiled), with its hyperparameters (for RMSprop ``beta_2`` is rho).
+    Returns the new (w, m, v). The L1 threshold is scaled like the step: by
+    Adam's or RMSprop's per-parameter preconditioner (the proximal step in
+    that metric), and for momentum by 1 / (1 - momentum), the step a
+    constant gradient settles to, so that a weight whose data gradient is
+    below the L1 strength stays exactly zero. The arithmetic is in the type
+    of ``m``: float32 moments (float32 networks) take float32 square roots
+    and divisions, which vectorise to twice the lanes (an Adam step went
+    from 2.0 to 0.7 ns per parameter).
     """
-    one = cast_like(m, 1.0)  # float literals would promote float32 to float64
-    momentum, nesterov = cast_like(m, optimizer.momentum), optimizer.nesterov
-    beta_1, beta_2 = cast_like(m, optimizer.beta_1), cast_like(m, optimizer.beta_2)
-    eps, eta = cast_like(m, optimizer.eps), cast_like(m, eta)
+    eta = cast_like(m, eta)
     a1, a2 = cast_like(m, a1), cast_like(m, a2)
     g = g + a2 * w
-    if kind == SGD:  # m is the velocity
-        m = momentum * m - eta * g
-        w = w + (momentum * m - eta * g if nesterov else m)
-        scale = one / (one - momentum)
-    elif kind == ADAM:
-        m = beta_1 * m + (one - beta_1) * g
-        v = beta_2 * v + (one - beta_2) * g * g
-        scale = one / (math.sqrt(v) + eps)
-        w = w - eta * scale * m
-    else:  # RMSPROP
-        v = beta_2 * v + (one - beta_2) * g * g
-        scale = one / (math.sqrt(v) + eps)
-        w = w - eta * scale * g
+    w, m, v, scale = optimizer_step(optimizer, w, g, m, v, eta)
     if a1 > 0.0:
         w = soft_threshold(w, eta * scale * a1)
     return w, m, v
+
+
+def optimizer_step(optimizer, w, g, m, v, eta):
+    """The step of the optimiser's kind, (w, m, v, scale) (compiled code only)."""
+
+
+# Each optimiser's step, inlined where ``optimizer_step`` is called (plain
+# functions: their source is inlined, so only the kind in use is compiled):
+# (optimizer, w, g, m, v, eta) -> (w, m, v, scale), scale the factor of
+# the step (see ``step_coord``).
+
+
+def sgd_step(optimizer, w, g, m, v, eta):
+    """SGD with momentum (``m`` is the velocity)."""
+    one = cast_like(m, 1.0)  # float literals would promote float32 to float64
+    momentum = cast_like(m, optimizer.momentum)
+    m = momentum * m - eta * g
+    return w + m, m, v, one / (one - momentum)
+
+
+def nesterov_step(optimizer, w, g, m, v, eta):
+    """SGD with Nesterov's momentum. (No branch on a flag inside these
+    functions: a conditional expression in an inlined overload trips
+    Numba's SSA checks, hence a kind of its own.)"""
+    one = cast_like(m, 1.0)
+    momentum = cast_like(m, optimizer.momentum)
+    m = momentum * m - eta * g
+    return w + (momentum * m - eta * g), m, v, one / (one - momentum)
+
+
+def adam_step(optimizer, w, g, m, v, eta):
+    one = cast_like(m, 1.0)
+    beta_1, beta_2 = cast_like(m, optimizer.beta_1), cast_like(m, optimizer.beta_2)
+    m = beta_1 * m + (one - beta_1) * g
+    v = beta_2 * v + (one - beta_2) * g * g
+    scale = one / (math.sqrt(v) + cast_like(m, optimizer.eps))
+    return w - eta * scale * m, m, v, scale
+
+
+def rmsprop_step(optimizer, w, g, m, v, eta):
+    one = cast_like(m, 1.0)
+    beta_2 = cast_like(m, optimizer.beta_2)
+    v = beta_2 * v + (one - beta_2) * g * g
+    scale = one / (math.sqrt(v) + cast_like(m, optimizer.eps))
+    return w - eta * scale * g, m, v, scale
+
+
+STEPS = {type(SGD): sgd_step, type(NESTEROV): nesterov_step, type(ADAM): adam_step,
+         type(RMSPROP): rmsprop_step}  # fmt: skip
+
+
+@overload(optimizer_step, inline="always")
+def _optimizer_step(optimizer, w, g, m, v, eta):
+    return STEPS[kind_of(optimizer)]
 
 
 @jit(inline="always")
@@ -79,7 +123,8 @@ def penalty_scale(optimizer, v):
 
     The same expressions as there, so that LLVM computes them once.
     """
-    if optimizer.kind == SGD:
+    code = optimizer.kind.code
+    if code == SGD.code or code == NESTEROV.code:
         return 1.0 / (1.0 - optimizer.momentum)
     return 1.0 / (math.sqrt(v) + optimizer.eps)
 
@@ -117,27 +162,16 @@ def update_range(state, grad, grad_scale, lo, hi, optimizer, eta, penalty, other
     ``Penalty`` bundle.
 
     Written so that LLVM vectorises it (measured 4-5 ns per parameter
-    before, under 2 after): one loop per optimiser, so that no branch on
-    the optimiser is left inside, over slices indexed from 0, since an index
-    that could be negative (``range(lo, hi)``) keeps a wraparound branch per
-    access.
+    before, under 2 after): the optimiser's kind is a type, so no branch on
+    it is left inside the loop, and the loop runs over slices indexed from
+    0, since an index that could be negative (``range(lo, hi)``) keeps a
+    wraparound branch per access.
     """
     params, m, v = state
     w, g, mq, vq = params[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi]
     g2 = slice_or_none(other, lo, hi)
     scale = cast_like(m, grad_scale)  # the gradient in the moments' type
     a1, a2 = penalty
-    kind = optimizer.kind
-    if kind == SGD:
-        for q in range(w.shape[0]):
-            w[q], mq[q], vq[q] = step_coord(optimizer, SGD, w[q], plus(g, g2, q) * scale,
-                                            mq[q], vq[q], eta, a1, a2)  # fmt: skip
-    elif kind == ADAM:
-        for q in range(w.shape[0]):
-            w[q], mq[q], vq[q] = step_coord(optimizer, ADAM, w[q], plus(g, g2, q) * scale,
-                                            mq[q], vq[q], eta, a1, a2)  # fmt: skip
-    else:
-        for q in range(w.shape[0]):
-            w[q], mq[q], vq[q] = step_coord(optimizer, RMSPROP, w[q],
-                                            plus(g, g2, q) * scale, mq[q], vq[q], eta,
-                                            a1, a2)  # fmt: skip
+    for q in range(w.shape[0]):
+        w[q], mq[q], vq[q] = step_coord(optimizer, w[q], plus(g, g2, q) * scale, mq[q],
+                                        vq[q], eta, a1, a2)  # fmt: skip

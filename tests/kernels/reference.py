@@ -1,40 +1,45 @@
-"""Plain NumPy versions of the kernels, written for clarity, not speed."""
+"""Plain NumPy versions of the kernels, written for clarity, not speed.
+
+They take the kernels' bundles (``skbigmodel._kernels.bundles``) and codes,
+nothing else of the package.
+"""
 
 import math
 
 import numpy as np
+import scipy.sparse as sp
 
-from skbigmodel._kernels.steps import (
-    ADAM,
+from skbigmodel._kernels.losses import (
     EPSILON_INSENSITIVE,
     HUBER,
-    INVSCALING,
     LOG_LOSS,
     MULTILABEL,
-    SGD,
     SQUARED_ERROR,
 )
+from skbigmodel._kernels.optimizers import ADAM, INVSCALING, NESTEROV, SGD
 
 
-def loss_grad(loss, epsilon, Z, Y):
-    """Per-sample losses (n,) and gradients (n, k) for raw outputs Z (n, k)."""
-    if loss == SQUARED_ERROR:
+def loss_grad(loss, Z, Y):
+    """Per-sample losses (n,) and gradients (n, k) for raw outputs Z (n, k);
+    ``loss`` a ``Loss`` bundle."""
+    kind, epsilon = loss
+    if kind == SQUARED_ERROR:
         R = Z - Y
         return 0.5 * (R**2).sum(axis=1), R
-    if loss == HUBER:
+    if kind == HUBER:
         R = Z - Y
         small = np.abs(R) <= epsilon
         values = np.where(small, 0.5 * R**2, epsilon * (np.abs(R) - 0.5 * epsilon))
         return values.sum(axis=1), np.clip(R, -epsilon, epsilon)
-    if loss == EPSILON_INSENSITIVE:
+    if kind == EPSILON_INSENSITIVE:
         R = Z - Y
         outside = np.abs(R) > epsilon
         values = np.where(outside, np.abs(R) - epsilon, 0.0)
         return values.sum(axis=1), np.where(outside, np.sign(R), 0.0)
-    if loss == MULTILABEL:
+    if kind == MULTILABEL:
         values = (np.logaddexp(0.0, Z) - Y * Z).sum(axis=1)
         return values, 1.0 / (1.0 + np.exp(-Z)) - Y
-    if loss == LOG_LOSS:
+    if kind == LOG_LOSS:
         t, y = Z[:, 0], Y[:, 0]
         values = np.logaddexp(0.0, t) - y * t
         return values, (1.0 / (1.0 + np.exp(-t)) - y)[:, None]
@@ -47,10 +52,13 @@ def loss_grad(loss, epsilon, Z, Y):
     return values, G
 
 
-def step_size(opt, lr, schedule, power_t, beta_1, beta_2, t):
-    eta = lr / t**power_t if schedule == INVSCALING else lr
-    if opt == ADAM:
-        eta *= np.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
+def step_size(optimizer, t):
+    """Step of optimiser step ``t`` (1-based), Adam's bias correction included."""
+    eta = optimizer.lr
+    if optimizer.schedule == INVSCALING:
+        eta = optimizer.lr / t**optimizer.power_t
+    if optimizer.kind == ADAM:
+        eta *= np.sqrt(1.0 - optimizer.beta_2**t) / (1.0 - optimizer.beta_1**t)
     return eta
 
 
@@ -58,55 +66,117 @@ def soft_threshold(w, threshold):
     return np.sign(w) * np.maximum(np.abs(w) - threshold, 0.0)
 
 
-def optimizer_step(opt, w, g, m, v, eta, momentum, nesterov, beta_1, beta_2, eps,
-                   a1, a2):  # fmt: skip
+def penalty_scale(optimizer, v):
+    """The factor the optimiser's state applies to a step (L1 threshold, lazy steps)."""
+    if optimizer.kind in (SGD, NESTEROV):
+        return np.full_like(v, 1.0 / (1.0 - optimizer.momentum))
+    return 1.0 / (np.sqrt(v) + optimizer.eps)
+
+
+def optimizer_step(optimizer, w, g, m, v, eta, a1, a2):
     """Vectorised optimiser step + L1 proximal step; returns new (w, m, v)."""
+    o = optimizer
     g = g + a2 * w
-    if opt == SGD:
-        m = momentum * m - eta * g
-        w = w + (momentum * m - eta * g if nesterov else m)
-        scale = np.full_like(w, 1.0 / (1.0 - momentum))
-    elif opt == ADAM:
-        m = beta_1 * m + (1 - beta_1) * g
-        v = beta_2 * v + (1 - beta_2) * g**2
-        scale = 1.0 / (np.sqrt(v) + eps)
-        w = w - eta * scale * m
-    else:
-        v = beta_2 * v + (1 - beta_2) * g**2
-        scale = 1.0 / (np.sqrt(v) + eps)
-        w = w - eta * scale * g
+    if o.kind in (SGD, NESTEROV):
+        m = o.momentum * m - eta * g
+        w = w + (o.momentum * m - eta * g if o.kind == NESTEROV else m)
+    elif o.kind == ADAM:
+        m = o.beta_1 * m + (1 - o.beta_1) * g
+        v = o.beta_2 * v + (1 - o.beta_2) * g**2
+        w = w - eta * m / (np.sqrt(v) + o.eps)
+    else:  # RMSprop: beta_2 is rho
+        v = o.beta_2 * v + (1 - o.beta_2) * g**2
+        w = w - eta * g / (np.sqrt(v) + o.eps)
     if a1 > 0:
-        w = soft_threshold(w, eta * scale * a1)
+        w = soft_threshold(w, eta * penalty_scale(o, v) * a1)
     return w, m, v
 
 
-def dense_epoch(X, Y, sw, order, batch_size, params, m, v, loss, epsilon, opt, lr,
-                schedule, power_t, momentum, nesterov, beta_1, beta_2, eps, a1, a2,
-                weight_scale, step, fit_intercept):  # fmt: skip
-    """One epoch with W (n_features, n_outputs) then b in ``params``; in place."""
+def penalty_steps(w, etas, scale, a1, a2):
+    """Penalty-only steps of sizes ``etas``, as an absent feature would take
+    them one by one with its optimiser state frozen (scale fixed)."""
+    for eta in etas:
+        w = soft_threshold(w * (1.0 - eta * scale * a2), eta * scale * a1)
+    return w
+
+
+def dense_epoch(X, Y, sw, order, batch_size, state, hyper, step=0):
+    """One epoch on W (n_features, n_outputs) then b in ``state.params``, in place."""
+    params, m, v = state
     p = X.shape[1]
     k = params.size // (p + 1)
+    n_coef = p * k
+    a1, a2 = hyper.penalty
     total = 0.0
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
-        W, b = params[: p * k].reshape(p, k), params[p * k :]
-        values, G = loss_grad(loss, epsilon, X[rows] @ W + b, Y[rows])
+        W, b = params[:n_coef].reshape(p, k), params[n_coef:]
+        values, G = loss_grad(hyper.loss, X[rows] @ W + b, Y[rows])
         w = sw[rows]
         total += float(w @ values)
         grad = np.concatenate([(X[rows].T @ (G * w[:, None])).ravel(), w @ G])
-        grad *= weight_scale / len(rows)
+        grad *= hyper.weight_scale / len(rows)
         step += 1
-        eta = step_size(opt, lr, schedule, power_t, beta_1, beta_2, step)
-        hyper = (eta, momentum, nesterov, beta_1, beta_2, eps)
-        n_coef = p * k
-        params[:n_coef], m[:n_coef], v[:n_coef] = optimizer_step(
-            opt, params[:n_coef], grad[:n_coef], m[:n_coef], v[:n_coef], *hyper, a1, a2
+        eta = step_size(hyper.optimizer, step)
+        coef = slice(0, n_coef)
+        params[coef], m[coef], v[coef] = optimizer_step(
+            hyper.optimizer, params[coef], grad[coef], m[coef], v[coef], eta, a1, a2
         )
-        if fit_intercept:
-            params[n_coef:], m[n_coef:], v[n_coef:] = optimizer_step(
-                opt, params[n_coef:], grad[n_coef:], m[n_coef:], v[n_coef:], *hyper,
-                0.0, 0.0,
-            )  # fmt: skip
+        if hyper.fit_intercept:
+            b = slice(n_coef, None)
+            params[b], m[b], v[b] = optimizer_step(
+                hyper.optimizer, params[b], grad[b], m[b], v[b], eta, 0.0, 0.0
+            )
+    return total, step
+
+
+def lazy_csr_epoch(X, Y, sw, order, batch_size, state, hyper, step=0):
+    """NumPy version of the lazy CSR epoch, in place.
+
+    A feature with a stored entry in a weighted row of the batch takes the
+    optimiser step; the others keep their moments and only owe the penalty
+    steps they skip, paid in closed form (L2 as exponential decay, then L1
+    as one soft-threshold by the summed step) before the feature is next
+    used and at the end of the epoch.
+    """
+    params, m, v = state
+    X = sp.csr_matrix(X)
+    p = X.shape[1]
+    k = params.size // (p + 1)
+    n_coef = p * k
+    opt = hyper.optimizer
+    a1, a2 = hyper.penalty
+    W, M, V = (a[:n_coef].reshape(p, k) for a in (params, m, v))
+    owed = np.zeros(p)  # summed steps each feature skipped since its last step
+
+    def catch_up(features):
+        total_eta = owed[features, None] * penalty_scale(opt, V[features])
+        W[features] *= np.exp(-total_eta * a2)
+        W[features] = soft_threshold(W[features], total_eta * a1)
+        owed[features] = 0.0
+
+    total = 0.0
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        present = np.unique(X[rows[sw[rows] > 0]].indices)
+        catch_up(present)
+        Xb, w = X[rows], sw[rows]
+        values, G = loss_grad(hyper.loss, Xb @ W + params[n_coef:], Y[rows])
+        total += float(w @ values)
+        scale = hyper.weight_scale / len(rows)
+        grad_W = np.asarray(Xb.T @ (G * w[:, None])) * scale
+        step += 1
+        eta = step_size(opt, step)
+        W[present], M[present], V[present] = optimizer_step(
+            opt, W[present], grad_W[present], M[present], V[present], eta, a1, a2
+        )
+        owed[np.setdiff1d(np.arange(p), present)] += eta
+        if hyper.fit_intercept:
+            b = slice(n_coef, None)
+            params[b], m[b], v[b] = optimizer_step(
+                opt, params[b], w @ G * scale, m[b], v[b], eta, 0.0, 0.0
+            )
+    catch_up(np.arange(p))
     return total, step
 
 
