@@ -131,24 +131,47 @@ CASES = ("1", "2", "3", "4")  # binary, 10 classes, regression, CSR
 
 
 def ours_classifier(max_iter, random_state=0, n_jobs=None, **params):
-    return LogisticClassifier(max_iter=max_iter, tol=0.0, n_iter_no_change=NEVER,
-                              random_state=random_state, n_jobs=n_jobs, **params)  # fmt: skip
+    return LogisticClassifier(
+        max_iter=max_iter,
+        tol=0.0,
+        n_iter_no_change=NEVER,
+        random_state=random_state,
+        n_jobs=n_jobs,
+        **params,
+    )
 
 
 def ours_regressor(max_iter, random_state=0, n_jobs=None):
-    return LinearRegressor(max_iter=max_iter, tol=0.0, n_iter_no_change=NEVER,
-                           random_state=random_state, n_jobs=n_jobs)  # fmt: skip
+    return LinearRegressor(
+        max_iter=max_iter,
+        tol=0.0,
+        n_iter_no_change=NEVER,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
 
 
 def ours_plain_sgd(max_iter, random_state=0, n_jobs=None):
-    return LogisticClassifier(solver="sgd", momentum=0.0, learning_rate_init=1.0,
-                              max_iter=max_iter, tol=0.0, n_iter_no_change=NEVER,
-                              random_state=random_state, n_jobs=n_jobs)  # fmt: skip
+    return LogisticClassifier(
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=1.0,
+        max_iter=max_iter,
+        tol=0.0,
+        n_iter_no_change=NEVER,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
 
 
 def sgd_classifier(max_iter, random_state=0, n_jobs=None):
-    return SGDClassifier(loss="log_loss", max_iter=max_iter, tol=None,
-                         random_state=random_state, n_jobs=n_jobs)  # fmt: skip
+    return SGDClassifier(
+        loss="log_loss",
+        max_iter=max_iter,
+        tol=None,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
 
 
 def sgd_regressor(max_iter, random_state=0):
@@ -157,25 +180,37 @@ def sgd_regressor(max_iter, random_state=0):
 
 ESTIMATORS = {  # also the names the memory worker accepts
     "ours-classifier": ("LogisticClassifier (ours)", ours_classifier),
-    "ours-classifier-1thread": ("LogisticClassifier (ours, n_jobs=1)",
-                                partial(ours_classifier, n_jobs=1)),  # fmt: skip
+    "ours-classifier-1thread": (
+        "LogisticClassifier (ours, n_jobs=1)",
+        partial(ours_classifier, n_jobs=1),
+    ),
     # Scores a held-out 10 % after every epoch (never stops: n_iter_no_change
     # is huge): the epochs must keep their speed (BLAS threads left spinning
     # by the scoring once made every later epoch twice as long).
-    "ours-classifier-early-stopping": ("LogisticClassifier (ours, early_stopping=True)",
-                                       partial(ours_classifier, early_stopping=True)),  # fmt: skip
-    "ours-classifier-plain-sgd": ("LogisticClassifier (ours, sgd, momentum=0, lr=1)",
-                                  ours_plain_sgd),  # fmt: skip
+    "ours-classifier-early-stopping": (
+        "LogisticClassifier (ours, early_stopping=True)",
+        partial(ours_classifier, early_stopping=True),
+    ),
+    "ours-classifier-plain-sgd": (
+        "LogisticClassifier (ours, sgd, momentum=0, lr=1)",
+        ours_plain_sgd,
+    ),
     # The default Adam rate (0.01) plateaus ~1 point under lbfgs on 10
     # classes: its noise floor. Time to target is also given at 0.001.
-    "ours-classifier-lr0.001": ("LogisticClassifier (ours, learning_rate_init=0.001)",
-                                partial(ours_classifier, learning_rate_init=0.001)),  # fmt: skip
+    "ours-classifier-lr0.001": (
+        "LogisticClassifier (ours, learning_rate_init=0.001)",
+        partial(ours_classifier, learning_rate_init=0.001),
+    ),
     "ours-regressor": ("LinearRegressor (ours)", ours_regressor),
-    "ours-regressor-1thread": ("LinearRegressor (ours, n_jobs=1)",
-                               partial(ours_regressor, n_jobs=1)),  # fmt: skip
+    "ours-regressor-1thread": (
+        "LinearRegressor (ours, n_jobs=1)",
+        partial(ours_regressor, n_jobs=1),
+    ),
     "sgd-classifier": ("SGDClassifier(log_loss)", sgd_classifier),
-    "sgd-classifier-ovr": ("SGDClassifier(log_loss), OvR, n_jobs=-1",
-                           partial(sgd_classifier, n_jobs=-1)),  # fmt: skip
+    "sgd-classifier-ovr": (
+        "SGDClassifier(log_loss), OvR, n_jobs=-1",
+        partial(sgd_classifier, n_jobs=-1),
+    ),
     "sgd-regressor": ("SGDRegressor", sgd_regressor),
 }
 
@@ -246,21 +281,36 @@ def binary_case(scale, rng):
     X = dense_features(n + n_test, rng)
     coef = rng.standard_normal(DENSE_FEATURES) * 2.0 / np.sqrt(DENSE_FEATURES)
     y = binary_labels(X @ coef, rng)
-    estimators = ("ours-classifier", "ours-classifier-1thread",
-                  "ours-classifier-early-stopping", "sgd-classifier")  # fmt: skip
-    return Case(f"1. binary, dense {n:,} x {DENSE_FEATURES} f64", *split(X, y, n),
-                estimators=estimators, classes=np.array([0, 1]))  # fmt: skip
+    estimators = (
+        "ours-classifier",
+        "ours-classifier-1thread",
+        "ours-classifier-early-stopping",
+        "sgd-classifier",
+    )
+    return Case(
+        f"1. binary, dense {n:,} x {DENSE_FEATURES} f64",
+        *split(X, y, n),
+        estimators=estimators,
+        classes=np.array([0, 1]),
+    )
 
 
 def multiclass_case(scale, rng):
     n, n_test = rows(DENSE_ROWS, scale), rows(DENSE_TEST_ROWS, scale)
     X = dense_features(n + n_test, rng)
     y = multiclass_labels(X, rng)
-    estimators = ("ours-classifier", "ours-classifier-1thread", "ours-classifier-lr0.001",
-                  "sgd-classifier-ovr")  # fmt: skip
-    return Case(f"2. {N_CLASSES} classes, dense {n:,} x {DENSE_FEATURES} f64",
-                *split(X, y, n), estimators=estimators,
-                classes=np.arange(N_CLASSES))  # fmt: skip
+    estimators = (
+        "ours-classifier",
+        "ours-classifier-1thread",
+        "ours-classifier-lr0.001",
+        "sgd-classifier-ovr",
+    )
+    return Case(
+        f"2. {N_CLASSES} classes, dense {n:,} x {DENSE_FEATURES} f64",
+        *split(X, y, n),
+        estimators=estimators,
+        classes=np.arange(N_CLASSES),
+    )
 
 
 def regression_cases(scale, rng):
@@ -270,11 +320,18 @@ def regression_cases(scale, rng):
     coef = rng.standard_normal(DENSE_FEATURES) / np.sqrt(DENSE_FEATURES)
     y = X @ coef + 0.5 * rng.standard_normal(X.shape[0])
     estimators = ("ours-regressor", "ours-regressor-1thread", "sgd-regressor")
-    yield Case(f"3a. regression, dense {n:,} x {DENSE_FEATURES} f64", *split(X, y, n),
-               estimators=estimators)  # fmt: skip
+    yield Case(
+        f"3a. regression, dense {n:,} x {DENSE_FEATURES} f64",
+        *split(X, y, n),
+        estimators=estimators,
+    )
     X = X.astype(np.float32)
-    yield Case(f"3b. regression, dense {n:,} x {DENSE_FEATURES} f32", *split(X, y, n),
-               estimators=estimators, memory=True)  # fmt: skip
+    yield Case(
+        f"3b. regression, dense {n:,} x {DENSE_FEATURES} f32",
+        *split(X, y, n),
+        estimators=estimators,
+        memory=True,
+    )
 
 
 def csr_case(scale, rng):
@@ -287,10 +344,17 @@ def csr_case(scale, rng):
     scores = X @ coef
     y = binary_labels(3.0 * scores / scores.std(), rng)
     nnz = X.nnz / X.shape[0]
-    return Case(f"4. binary, CSR {n:,} x 2^18, {nnz:.0f} nnz/row f64",
-                *split(X, y, n), memory=True,
-                estimators=("ours-classifier", "ours-classifier-1thread",
-                            "ours-classifier-plain-sgd", "sgd-classifier"))  # fmt: skip
+    return Case(
+        f"4. binary, CSR {n:,} x 2^18, {nnz:.0f} nnz/row f64",
+        *split(X, y, n),
+        memory=True,
+        estimators=(
+            "ours-classifier",
+            "ours-classifier-1thread",
+            "ours-classifier-plain-sgd",
+            "sgd-classifier",
+        ),
+    )
 
 
 def all_cases(scale, selected=CASES):
@@ -334,14 +398,20 @@ def epoch_timing(make, case, epochs, repeats):
         long.append(timed_fit(est, case.X, case.y))
     n_iter = int(np.max(est.n_iter_))
     if n_iter != epochs:
-        print(f"  warning: {type(est).__name__} ran {n_iter} epochs, not {epochs}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"  warning: {type(est).__name__} ran {n_iter} epochs, not {epochs}",
+            file=sys.stderr,
+        )
     per_epoch = (median(long) - median(short)) / (epochs - 1)
     approximate = per_epoch <= 0
     if approximate:
         per_epoch = median(long) / epochs
-    return dict(per_epoch=per_epoch, approximate=approximate, fit=median(long),
-                score=est.score(case.X_test, case.y_test))  # fmt: skip
+    return dict(
+        per_epoch=per_epoch,
+        approximate=approximate,
+        fit=median(long),
+        score=est.score(case.X_test, case.y_test),
+    )
 
 
 def lbfgs_reference(case, repeats):
@@ -351,9 +421,14 @@ def lbfgs_reference(case, repeats):
         est = LogisticRegression(solver="lbfgs")
         times.append(timed_fit(est, case.X, case.y))
     n_iter = int(np.max(est.n_iter_))
-    return dict(per_epoch=median(times) / n_iter, approximate=False, n_iter=n_iter,
-                fit=median(times), score=est.score(case.X_test, case.y_test),
-                to_target=(median(times), None))  # fmt: skip
+    return dict(
+        per_epoch=median(times) / n_iter,
+        approximate=False,
+        n_iter=n_iter,
+        fit=median(times),
+        score=est.score(case.X_test, case.y_test),
+        to_target=(median(times), None),
+    )
 
 
 def time_to_target(make, case, target, max_epochs):
@@ -381,8 +456,9 @@ def run_case(case, args):
     for key in case.estimators:
         label, make = ESTIMATORS[key]
         result = epoch_timing(make, case, args.epochs, args.repeats)
-        results.append(dict(case=case.name, estimator=label,
-                            ours=key.startswith("ours"), **result))  # fmt: skip
+        results.append(
+            dict(case=case.name, estimator=label, ours=key.startswith("ours"), **result)
+        )
         print(f"  {label}: {result['per_epoch']:.4f} s/epoch", file=sys.stderr)
     if case.classes is None:
         return results
@@ -390,11 +466,11 @@ def run_case(case, args):
     target = reference["score"] - TARGET_GAP
     for key, result in zip(case.estimators, results):
         make = ESTIMATORS[key][1]
-        result["to_target"] = time_to_target(make, case, target,
-                                             args.max_target_epochs)  # fmt: skip
+        result["to_target"] = time_to_target(make, case, target, args.max_target_epochs)
     label = f"LogisticRegression(lbfgs), {reference['n_iter']} iter"
-    results.append(dict(case=case.name, estimator=label, ours=False, lbfgs=True,
-                        **reference))  # fmt: skip
+    results.append(
+        dict(case=case.name, estimator=label, ours=False, lbfgs=True, **reference)
+    )
     return results
 
 
@@ -402,9 +478,11 @@ def run_case(case, args):
 # The floor of an SGD epoch on CSR data
 
 READ, DOT, DOT_UPDATE = 0, 1, 2
-FLOOR_WORK = {READ: "read every non-zero",
-              DOT: "read, and gather each non-zero's weight (the dot products)",
-              DOT_UPDATE: "read, dot product, then add to each weight (row by row)"}  # fmt: skip
+FLOOR_WORK = {
+    READ: "read every non-zero",
+    DOT: "read, and gather each non-zero's weight (the dot products)",
+    DOT_UPDATE: "read, dot product, then add to each weight (row by row)",
+}
 
 
 @numba.njit(nogil=True, fastmath=True)
@@ -455,14 +533,22 @@ def csr_floor(case, repeats):
     mids = indptr[:-1] + below
     order = np.random.default_rng(0).permutation(X.shape[0])
     w = np.zeros(X.shape[1])
-    parts = {1: [(indptr[:-1], indptr[1:])], 2: [(indptr[:-1], mids), (mids, indptr[1:])]}
+    parts = {
+        1: [(indptr[:-1], indptr[1:])],
+        2: [(indptr[:-1], mids), (mids, indptr[1:])],
+    }
     results = []
     with ThreadPoolExecutor(max_workers=2) as pool:
         for work, label in FLOOR_WORK.items():
             for threads, bounds in parts.items():
+
                 def epoch():
-                    calls = [pool.submit(floor_pass, X.data, X.indices, starts, stops,
-                                         order, w, work) for starts, stops in bounds]  # fmt: skip
+                    calls = [
+                        pool.submit(
+                            floor_pass, X.data, X.indices, starts, stops, order, w, work
+                        )
+                        for starts, stops in bounds
+                    ]
                     return [call.result() for call in calls]
 
                 epoch()  # compiles on first use
@@ -471,8 +557,14 @@ def csr_floor(case, repeats):
                     start = time.perf_counter()
                     epoch()
                     times.append(time.perf_counter() - start)
-                results.append(dict(case=case.name, work=label, threads=threads,
-                                    per_epoch=median(times)))  # fmt: skip
+                results.append(
+                    dict(
+                        case=case.name,
+                        work=label,
+                        threads=threads,
+                        per_epoch=median(times),
+                    )
+                )
     return results
 
 
@@ -541,8 +633,9 @@ def memory_worker(folder, key):
     if hwm_reset:
         rss_growth = (proc_status_kib("VmHWM") - rss_before) * 1024
     else:  # only growth above the earlier high-water mark shows here
-        rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                      - maxrss_before) * 1024  # fmt: skip
+        rss_growth = (
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - maxrss_before
+        ) * 1024
     print(json.dumps(dict(traced_peak=traced_peak, rss_growth=rss_growth)))
 
 
@@ -555,12 +648,25 @@ def measure_memory(case):
         for key in case.estimators:
             if key.endswith("-1thread"):  # the buffers do not depend on threads
                 continue
-            command = [sys.executable, "-W", "ignore", os.path.abspath(__file__),
-                       "--memory-worker", folder, key]  # fmt: skip
+            command = [
+                sys.executable,
+                "-W",
+                "ignore",
+                os.path.abspath(__file__),
+                "--memory-worker",
+                folder,
+                key,
+            ]
             done = subprocess.run(command, capture_output=True, text=True, check=True)
             measured = json.loads(done.stdout.strip().splitlines()[-1])
-            results.append(dict(case=case.name, estimator=ESTIMATORS[key][0],
-                                data_bytes=data_bytes, **measured))  # fmt: skip
+            results.append(
+                dict(
+                    case=case.name,
+                    estimator=ESTIMATORS[key][0],
+                    data_bytes=data_bytes,
+                    **measured,
+                )
+            )
     return results
 
 
@@ -600,8 +706,13 @@ total(np.ones(3))
 
 def process_seconds(code, env, cwd):
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, cwd=cwd,
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        env=env,
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - start
 
 
@@ -615,11 +726,17 @@ def fresh_copy(folder, name):
     """
     root = os.path.join(folder, name)
     source = os.path.dirname(skbigmodel.__file__)
-    shutil.copytree(source, os.path.join(root, "skbigmodel"),
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        source,
+        os.path.join(root, "skbigmodel"),
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-    env = dict(os.environ, PYTHONPATH=path,
-               NUMBA_CACHE_DIR=os.path.join(folder, name + "-numba-cache"))  # fmt: skip
+    env = dict(
+        os.environ,
+        PYTHONPATH=path,
+        NUMBA_CACHE_DIR=os.path.join(folder, name + "-numba-cache"),
+    )
     # The cold start writes the bytecode, as the first import of an install
     # does (scikit-learn's and Numba's came with theirs).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -639,13 +756,16 @@ def measure_startup(repeats):
         os.mkdir(floor_dir)
         with open(os.path.join(floor_dir, "numba_floor.py"), "w") as module:
             module.write(NUMBA_FLOOR_MODULE)
-        floor_env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(folder, "floor-cache"))
+        floor_env = dict(
+            os.environ, NUMBA_CACHE_DIR=os.path.join(folder, "floor-cache")
+        )
         process_seconds(NUMBA_FLOOR_CODE, floor_env, floor_dir)  # writes the cache
         warm, sklearn_only, floor = [], [], []
         for _ in range(max(repeats, WARM_STARTS)):  # interleaved: drift hits all alike
             warm.append(process_seconds(code, env, root))
-            sklearn_only.append(process_seconds("import sklearn.linear_model",
-                                                dict(os.environ), folder))  # fmt: skip
+            sklearn_only.append(
+                process_seconds("import sklearn.linear_model", dict(os.environ), folder)
+            )
             floor.append(process_seconds(NUMBA_FLOOR_CODE, floor_env, floor_dir))
     return [
         ("skbigmodel import + fit, cold (fresh copy, empty Numba cache)", cold),
@@ -669,13 +789,18 @@ def machine_lines():
     cpu = platform.processor() or "?"
     try:
         with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info
-                       if line.startswith("model name"))  # fmt: skip
+            cpu = next(
+                line.split(":", 1)[1].strip()
+                for line in info
+                if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
-    pools = [f"{p['internal_api']} {p.get('version') or ''} "
-             f"{os.path.basename(p['filepath'])}: {p['num_threads']} threads"
-             for p in threadpool_info()]  # fmt: skip
+    pools = [
+        f"{p['internal_api']} {p.get('version') or ''} "
+        f"{os.path.basename(p['filepath'])}: {p['num_threads']} threads"
+        for p in threadpool_info()
+    ]
     return [
         f"- machine: {platform.platform()}, {cpu}, os.cpu_count()={os.cpu_count()}",
         f"- python {platform.python_version()}, numpy {np.__version__}, "
@@ -721,8 +846,15 @@ def speed_table(rows, epochs):
             per_epoch += " /iter"
             fit, score = f"{fit} (full fit)", f"{score} (converged)"
         ratio = row["per_epoch"] / ours[row["case"]]
-        cells = [row["case"], row["estimator"], per_epoch, f"{ratio:.3g}x", fit, score,
-                 target_cell(row)]  # fmt: skip
+        cells = [
+            row["case"],
+            row["estimator"],
+            per_epoch,
+            f"{ratio:.3g}x",
+            fit,
+            score,
+            target_cell(row),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -742,8 +874,10 @@ def target_summary(rows):
         if theirs is None:
             cells.append("no scikit-learn estimator reached the target")
         else:
-            cells.append(f"fastest scikit-learn: {theirs['estimator']} "
-                         f"{theirs['to_target'][0]:.3f} s")  # fmt: skip
+            cells.append(
+                f"fastest scikit-learn: {theirs['estimator']} "
+                f"{theirs['to_target'][0]:.3f} s"
+            )
             if ours[0]["to_target"][0] is not None:
                 ratio = theirs["to_target"][0] / ours[0]["to_target"][0]
                 cells.append(f"ratio {ratio:.2f}x")
@@ -753,14 +887,22 @@ def target_summary(rows):
 
 def floor_table(floor, rows):
     """The floor passes, and how far under scikit-learn's SGD epoch each is."""
-    sgd = {r["case"]: r["per_epoch"] for r in rows if r["estimator"].startswith("SGDClassifier")}
-    lines = ["| case | pass over the training rows in a shuffled order, nothing else | "
-             "threads | s/epoch (median) | SGDClassifier's s/epoch over this |",
-             "| --- | --- | ---: | ---: | ---: |"]  # fmt: skip
+    sgd = {
+        r["case"]: r["per_epoch"]
+        for r in rows
+        if r["estimator"].startswith("SGDClassifier")
+    }
+    lines = [
+        "| case | pass over the training rows in a shuffled order, nothing else | "
+        "threads | s/epoch (median) | SGDClassifier's s/epoch over this |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
     for row in floor:
         ratio = sgd[row["case"]] / row["per_epoch"]
-        lines.append(f"| {row['case']} | {row['work']} | {row['threads']} | "
-                     f"{row['per_epoch']:.4f} | {ratio:.2f}x |")
+        lines.append(
+            f"| {row['case']} | {row['work']} | {row['threads']} | "
+            f"{row['per_epoch']:.4f} | {ratio:.2f}x |"
+        )
     return lines
 
 
@@ -781,27 +923,51 @@ def memory_table(rows):
 
 
 def startup_table(startup):
-    lines = ["| start-up (fresh process, wall time) | median (s) | runs |",
-             "| --- | ---: | ---: |"]  # fmt: skip
+    lines = [
+        "| start-up (fresh process, wall time) | median (s) | runs |",
+        "| --- | ---: | ---: |",
+    ]
     for label, times in startup:
         lines.append(f"| {label} | {median(times):.2f} | {len(times)} |")
     return lines
 
 
 def report(args, header, rows, floor, memory, startup):
-    return "\n".join([
-        "# bench_linear", "", *header,
-        f"- load average at end: {load_average()}",
-        f"- scale {args.scale}, {args.repeats} repeat(s), {args.epochs} epochs, "
-        f"time to target: lbfgs test accuracy - {TARGET_GAP}, at most "
-        f"{args.max_target_epochs} epochs; cases {', '.join(args.cases)}",
-        "", "## Speed and accuracy", "", *speed_table(rows, args.epochs),
-        "", "Time to target:", "", *target_summary(rows),
-        *(["", "## The floor of an SGD epoch on CSR data", "", *floor_table(floor, rows)]
-          if floor else []),
-        "", "## Memory", "", *memory_table(memory),
-        *(["", "## Start-up", "", *startup_table(startup)] if startup else []), "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "# bench_linear",
+            "",
+            *header,
+            f"- load average at end: {load_average()}",
+            f"- scale {args.scale}, {args.repeats} repeat(s), {args.epochs} epochs, "
+            f"time to target: lbfgs test accuracy - {TARGET_GAP}, at most "
+            f"{args.max_target_epochs} epochs; cases {', '.join(args.cases)}",
+            "",
+            "## Speed and accuracy",
+            "",
+            *speed_table(rows, args.epochs),
+            "",
+            "Time to target:",
+            "",
+            *target_summary(rows),
+            *(
+                [
+                    "",
+                    "## The floor of an SGD epoch on CSR data",
+                    "",
+                    *floor_table(floor, rows),
+                ]
+                if floor
+                else []
+            ),
+            "",
+            "## Memory",
+            "",
+            *memory_table(memory),
+            *(["", "## Start-up", "", *startup_table(startup)] if startup else []),
+            "",
+        ]
+    )
 
 
 # --------------------------------------------------------------------------
@@ -809,20 +975,38 @@ def report(args, header, rows, floor, memory, startup):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="fraction of the default number of rows (1.0)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"--scale {QUICK_SCALE} --repeats 1 (a minute or so)")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="fraction of the default number of rows (1.0)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"--scale {QUICK_SCALE} --repeats 1 (a minute or so)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=5,
-                        help="epoch budget of the timed fits and scores (>= 2)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=5,
+        help="epoch budget of the timed fits and scores (>= 2)",
+    )
     parser.add_argument("--max-target-epochs", type=int, default=20)
-    parser.add_argument("--cases", default=",".join(CASES),
-                        help="comma-separated case numbers to run (default: all; "
-                        "start-up is measured only when all run)")  # fmt: skip
+    parser.add_argument(
+        "--cases",
+        default=",".join(CASES),
+        help="comma-separated case numbers to run (default: all; "
+        "start-up is measured only when all run)",
+    )
     parser.add_argument("--output", help="also write the report to this file")
-    parser.add_argument("--memory-worker", nargs=2, metavar=("FOLDER", "ESTIMATOR"),
-                        help=argparse.SUPPRESS)  # fmt: skip
+    parser.add_argument(
+        "--memory-worker",
+        nargs=2,
+        metavar=("FOLDER", "ESTIMATOR"),
+        help=argparse.SUPPRESS,
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.scale, args.repeats = QUICK_SCALE, 1

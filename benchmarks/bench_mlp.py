@@ -165,8 +165,9 @@ def mnist_case(fraction):
     X, y = mnist_data()
     X = X / 255.0
     if fraction < 1.0:
-        X, _, y, _ = train_test_split(X, y, train_size=fraction, stratify=y,
-                                      random_state=0)  # fmt: skip
+        X, _, y, _ = train_test_split(
+            X, y, train_size=fraction, stratify=y, random_state=0
+        )
     parts = train_test_split(X, y, test_size=TEST_SIZE, stratify=y, random_state=0)
     n = parts[0].shape[0]
     return Case("mnist", f"MNIST ({n:,} train), 784-256-128-10", *parts)
@@ -199,19 +200,33 @@ def synthetic_case(n_rows):
 def ours(max_iter, activation="relu"):
     from skbigmodel import MLPClassifier
 
-    return MLPClassifier(hidden_layer_sizes=HIDDEN, activation=activation, solver="adam",
-                         batch_size=BATCH, learning_rate_init=LEARNING_RATE,
-                         max_iter=max_iter, tol=0.0, n_iter_no_change=NEVER,
-                         random_state=0)  # fmt: skip
+    return MLPClassifier(
+        hidden_layer_sizes=HIDDEN,
+        activation=activation,
+        solver="adam",
+        batch_size=BATCH,
+        learning_rate_init=LEARNING_RATE,
+        max_iter=max_iter,
+        tol=0.0,
+        n_iter_no_change=NEVER,
+        random_state=0,
+    )
 
 
 def sklearn_mlp(max_iter, activation="relu"):
     from sklearn.neural_network import MLPClassifier
 
-    return MLPClassifier(hidden_layer_sizes=HIDDEN, activation=activation, solver="adam",
-                         batch_size=BATCH, learning_rate_init=LEARNING_RATE,
-                         max_iter=max_iter, tol=0, n_iter_no_change=max_iter + 1,
-                         random_state=0)  # fmt: skip
+    return MLPClassifier(
+        hidden_layer_sizes=HIDDEN,
+        activation=activation,
+        solver="adam",
+        batch_size=BATCH,
+        learning_rate_init=LEARNING_RATE,
+        max_iter=max_iter,
+        tol=0,
+        n_iter_no_change=max_iter + 1,
+        random_state=0,
+    )
 
 
 IN_PROCESS_ROWS = (  # (key, label, make, dtype); ours-float32 first: the reference
@@ -231,9 +246,13 @@ def timed_fit(est, X, y):
 
 def run_in_process(case, args):
     """Rows of ours and scikit-learn's: fits interleaved across rows per repeat."""
-    data = {dtype: (np.ascontiguousarray(case.X_train, dtype=dtype),
-                    np.ascontiguousarray(case.X_test, dtype=dtype))
-            for dtype in (np.float32, np.float64)}  # fmt: skip
+    data = {
+        dtype: (
+            np.ascontiguousarray(case.X_train, dtype=dtype),
+            np.ascontiguousarray(case.X_test, dtype=dtype),
+        )
+        for dtype in (np.float32, np.float64)
+    }
     for _, _, make, dtype in IN_PROCESS_ROWS:  # compile / warm up on a slice
         make(1).fit(data[dtype][0][:WARMUP_ROWS], case.y_train[:WARMUP_ROWS])
     seconds = {key: [] for key, *_ in IN_PROCESS_ROWS}
@@ -246,14 +265,22 @@ def run_in_process(case, args):
     rows = []
     for key, label, _, dtype in IN_PROCESS_ROWS:
         est = fitted[key]
-        rows.append(dict(
-            case=case.name, key=key, label=label, dtype=np.dtype(dtype).name,
-            threads=os.cpu_count(),
-            threads_note="n_jobs=None" if key.startswith("ours") else "BLAS default",
-            per_epoch=median(seconds[key]) / args.epochs, n_iter=est.n_iter_,
-            accuracy=est.score(data[dtype][1], case.y_test),
-            weights_dtype=est.coefs_[0].dtype.name,
-        ))  # fmt: skip
+        rows.append(
+            dict(
+                case=case.name,
+                key=key,
+                label=label,
+                dtype=np.dtype(dtype).name,
+                threads=os.cpu_count(),
+                threads_note="n_jobs=None"
+                if key.startswith("ours")
+                else "BLAS default",
+                per_epoch=median(seconds[key]) / args.epochs,
+                n_iter=est.n_iter_,
+                accuracy=est.score(data[dtype][1], case.y_test),
+                weights_dtype=est.coefs_[0].dtype.name,
+            )
+        )
         print(f"  {label}: {rows[-1]['per_epoch']:.4f} s/epoch", file=sys.stderr)
     return rows
 
@@ -272,11 +299,19 @@ def activation_rows(case, args):
         for name, who, make in fits:
             seconds[name, who].append(timed_fit(make(ACTIVATION_EPOCHS, name), X, y))
     print("  activations done", file=sys.stderr)
-    return [dict(activation=name, rows=X.shape[0],
-                 ours=median(seconds[name, "ours"]) / ACTIVATION_EPOCHS,
-                 sklearn=(median(seconds[name, "sklearn"]) / ACTIVATION_EPOCHS
-                          if name in SKLEARN_ACTIVATIONS else None))
-            for name in ACTIVATIONS]  # fmt: skip
+    return [
+        dict(
+            activation=name,
+            rows=X.shape[0],
+            ours=median(seconds[name, "ours"]) / ACTIVATION_EPOCHS,
+            sklearn=(
+                median(seconds[name, "sklearn"]) / ACTIVATION_EPOCHS
+                if name in SKLEARN_ACTIVATIONS
+                else None
+            ),
+        )
+        for name in ACTIVATIONS
+    ]
 
 
 def peak_memory(case):
@@ -343,8 +378,9 @@ def run_prelude(prelude, X, y):
     import skbigmodel
 
     if prelude == "mlp":
-        est = skbigmodel.MLPClassifier(hidden_layer_sizes=(32,), batch_size=BATCH,
-                                       max_iter=2, random_state=0)  # fmt: skip
+        est = skbigmodel.MLPClassifier(
+            hidden_layer_sizes=(32,), batch_size=BATCH, max_iter=2, random_state=0
+        )
     else:
         est = skbigmodel.LogisticClassifier(max_iter=2, random_state=0)
     est.fit(X[:2000], y[:2000])
@@ -362,20 +398,27 @@ def numba_layer(numba):
 def openmp_runtimes():
     from threadpoolctl import threadpool_info
 
-    return [os.path.basename(p["filepath"]) for p in threadpool_info()
-            if p["user_api"] == "openmp"]  # fmt: skip
+    return [
+        os.path.basename(p["filepath"])
+        for p in threadpool_info()
+        if p["user_api"] == "openmp"
+    ]
 
 
 def torch_worker(folder, threads_list, prelude, epochs, repeats):
     """Subprocess entry: print JSON with PyTorch's fit seconds and accuracies."""
     warnings.filterwarnings("ignore")
-    arrays = {name: np.load(os.path.join(folder, name + ".npy"))
-              for name in ("X_train", "X_test", "y_train", "y_test")}  # fmt: skip
+    arrays = {
+        name: np.load(os.path.join(folder, name + ".npy"))
+        for name in ("X_train", "X_test", "y_train", "y_test")
+    }
     numba_layer = run_prelude(prelude, arrays["X_train"], arrays["y_train"])
     import torch
 
-    X, Xt, y, yt = (torch.from_numpy(arrays[name])
-                    for name in ("X_train", "X_test", "y_train", "y_test"))  # fmt: skip
+    X, Xt, y, yt = (
+        torch.from_numpy(arrays[name])
+        for name in ("X_train", "X_test", "y_train", "y_test")
+    )
     sizes = [X.shape[1], *HIDDEN, N_CLASSES]
     for threads in threads_list:  # first calls set up kernels and thread pools
         torch_fit(torch, X[:WARMUP_ROWS], y[:WARMUP_ROWS], sizes, 1, threads)
@@ -389,17 +432,33 @@ def torch_worker(folder, threads_list, prelude, epochs, repeats):
             seconds[threads].append(time.perf_counter() - start)
             with torch.no_grad():
                 accuracy[threads] = (model(Xt).argmax(1) == yt).float().mean().item()
-    result = dict(seconds=seconds, accuracy=accuracy, numba_layer=numba_layer,
-                  openmp=openmp_runtimes(), torch=torch.__version__)  # fmt: skip
+    result = dict(
+        seconds=seconds,
+        accuracy=accuracy,
+        numba_layer=numba_layer,
+        openmp=openmp_runtimes(),
+        torch=torch.__version__,
+    )
     print(json.dumps(result))
 
 
 def call_torch_worker(path, threads_list, prelude, args):
-    command = [sys.executable, "-W", "ignore", os.path.abspath(__file__),
-               "--torch-worker", path, "--prelude", prelude,
-               "--threads", ",".join(map(str, threads_list)),
-               "--epochs", str(args.epochs),
-               "--repeats", str(args.repeats)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-W",
+        "ignore",
+        os.path.abspath(__file__),
+        "--torch-worker",
+        path,
+        "--prelude",
+        prelude,
+        "--threads",
+        ",".join(map(str, threads_list)),
+        "--epochs",
+        str(args.epochs),
+        "--repeats",
+        str(args.repeats),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"torch worker failed:\n{done.stderr[-2000:]}")
@@ -412,24 +471,36 @@ def call_torch_worker(path, threads_list, prelude, args):
 def torch_rows(case, path, args):
     """PyTorch rows of a case, 1 and 2 threads: the median of the fits of
     ``TORCH_PROCESSES`` fresh subprocesses, with the range of their medians."""
-    results = [call_torch_worker(path, TORCH_THREADS, "none", args)
-               for _ in range(TORCH_PROCESSES)]  # fmt: skip
+    results = [
+        call_torch_worker(path, TORCH_THREADS, "none", args)
+        for _ in range(TORCH_PROCESSES)
+    ]
     rows = []
     for threads in TORCH_THREADS:
         fits = [seconds for result in results for seconds in result["seconds"][threads]]
-        per_process = [median(result["seconds"][threads]) / args.epochs
-                       for result in results]  # fmt: skip
-        rows.append(dict(
-            case=case.name, key=f"torch-{threads}", dtype="float32",
-            label=f"PyTorch {results[0]['torch']}, float32, set_num_threads({threads})",
-            threads=threads, threads_note="set_num_threads",
-            per_epoch=median(fits) / args.epochs, n_iter=args.epochs,
-            accuracy=results[0]["accuracy"][threads], weights_dtype="float32",
-            process_range=(min(per_process), max(per_process)),
-        ))  # fmt: skip
-        print(f"  {rows[-1]['label']}: {rows[-1]['per_epoch']:.4f} s/epoch "
-              f"(processes {min(per_process):.4f}-{max(per_process):.4f})",
-              file=sys.stderr)  # fmt: skip
+        per_process = [
+            median(result["seconds"][threads]) / args.epochs for result in results
+        ]
+        rows.append(
+            dict(
+                case=case.name,
+                key=f"torch-{threads}",
+                dtype="float32",
+                label=f"PyTorch {results[0]['torch']}, float32, set_num_threads({threads})",
+                threads=threads,
+                threads_note="set_num_threads",
+                per_epoch=median(fits) / args.epochs,
+                n_iter=args.epochs,
+                accuracy=results[0]["accuracy"][threads],
+                weights_dtype="float32",
+                process_range=(min(per_process), max(per_process)),
+            )
+        )
+        print(
+            f"  {rows[-1]['label']}: {rows[-1]['per_epoch']:.4f} s/epoch "
+            f"(processes {min(per_process):.4f}-{max(per_process):.4f})",
+            file=sys.stderr,
+        )
     return rows
 
 
@@ -440,9 +511,14 @@ def neighbour_effect(path, args):
     for prelude in PRELUDES:
         result = call_torch_worker(path, (NEIGHBOUR_THREADS,), prelude, args)
         per_epoch = median(result["seconds"][NEIGHBOUR_THREADS]) / args.epochs
-        rows.append(dict(prelude=prelude, per_epoch=per_epoch,
-                         numba_layer=result["numba_layer"],
-                         openmp=result["openmp"]))  # fmt: skip
+        rows.append(
+            dict(
+                prelude=prelude,
+                per_epoch=per_epoch,
+                numba_layer=result["numba_layer"],
+                openmp=result["openmp"],
+            )
+        )
         print(f"  {PRELUDES[prelude]}: {per_epoch:.4f} s/epoch", file=sys.stderr)
     return rows
 
@@ -493,8 +569,11 @@ def load_average():
 def cpu_name():
     try:
         with open("/proc/cpuinfo") as info:
-            return next(line.split(":", 1)[1].strip() for line in info
-                        if line.startswith("model name"))  # fmt: skip
+            return next(
+                line.split(":", 1)[1].strip()
+                for line in info
+                if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         return platform.processor() or "?"
 
@@ -510,11 +589,15 @@ def machine_lines(torch_info, rates):
 
     version, error = torch_info
     torch_line = f"torch {version}" if version else f"torch not available ({error})"
-    pools = [f"{p['internal_api']} {p.get('version') or ''} "
-             f"{os.path.basename(p['filepath'])}: {p['num_threads']} threads"
-             for p in threadpool_info()]  # fmt: skip
-    gemm = "; ".join(f"{dtype} {threads} thread(s) {rate:.1f}"
-                     for (dtype, threads), rate in sorted(rates.items()))  # fmt: skip
+    pools = [
+        f"{p['internal_api']} {p.get('version') or ''} "
+        f"{os.path.basename(p['filepath'])}: {p['num_threads']} threads"
+        for p in threadpool_info()
+    ]
+    gemm = "; ".join(
+        f"{dtype} {threads} thread(s) {rate:.1f}"
+        for (dtype, threads), rate in sorted(rates.items())
+    )
     return [
         f"- machine: {platform.platform()}, {cpu_name()}, "
         f"os.cpu_count()={os.cpu_count()}",
@@ -551,48 +634,72 @@ def speed_table(rows, rates, epochs):
         if row["weights_dtype"] != row["dtype"]:
             label += f" (weights {row['weights_dtype']})"
         ratio = row["per_epoch"] / reference[row["case"]]
-        cells = [row["case"], label, f"{row['threads']} ({row['threads_note']})",
-                 f"{row['per_epoch']:.4f}", f"{ratio:.2f}x", n_iter,
-                 f"{row['accuracy']:.4f}", f"{gflops:.1f}", share]  # fmt: skip
+        cells = [
+            row["case"],
+            label,
+            f"{row['threads']} ({row['threads_note']})",
+            f"{row['per_epoch']:.4f}",
+            f"{ratio:.2f}x",
+            n_iter,
+            f"{row['accuracy']:.4f}",
+            f"{gflops:.1f}",
+            share,
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
 def activation_table(rows):
-    lines = [f"| hidden activation (100-256-128-10, {rows[0]['rows']:,} rows, float32) | ours "
-             "s/epoch | ours over ours with ReLU | scikit-learn s/epoch | "
-             "scikit-learn over ours |", "| --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    lines = [
+        f"| hidden activation (100-256-128-10, {rows[0]['rows']:,} rows, float32) | ours "
+        "s/epoch | ours over ours with ReLU | scikit-learn s/epoch | "
+        "scikit-learn over ours |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     relu = rows[0]["ours"]
     for row in rows:
         theirs = row["sklearn"]
-        cells = [row["activation"], f"{row['ours']:.4f}", f"{row['ours'] / relu:.2f}x",
-                 "-" if theirs is None else f"{theirs:.4f}",
-                 "-" if theirs is None else f"{theirs / row['ours']:.2f}x"]  # fmt: skip
+        cells = [
+            row["activation"],
+            f"{row['ours']:.4f}",
+            f"{row['ours'] / relu:.2f}x",
+            "-" if theirs is None else f"{theirs:.4f}",
+            "-" if theirs is None else f"{theirs / row['ours']:.2f}x",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
 def memory_table(rows):
-    lines = ["| estimator (MNIST, float32) | X (MB) | tracemalloc peak in fit (MB) "
-             "| % of X |", "| --- | ---: | ---: | ---: |"]  # fmt: skip
+    lines = [
+        "| estimator (MNIST, float32) | X (MB) | tracemalloc peak in fit (MB) "
+        "| % of X |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     for row in rows:
         size, peak = row["data_bytes"], row["peak"]
-        lines.append(f"| {row['label']} | {size / 1e6:.2f} | {peak / 1e6:.2f} | "
-                     f"{100 * peak / size:.1f} % |")  # fmt: skip
+        lines.append(
+            f"| {row['label']} | {size / 1e6:.2f} | {peak / 1e6:.2f} | "
+            f"{100 * peak / size:.1f} % |"
+        )
     return lines
 
 
 def neighbour_table(rows):
-    lines = [f"| process (PyTorch, {NEIGHBOUR_THREADS} threads, MNIST network) "
-             "| s/epoch | ratio vs without skbigmodel | Numba layer "
-             "| OpenMP runtimes loaded |",
-             "| --- | ---: | ---: | --- | --- |"]  # fmt: skip
+    lines = [
+        f"| process (PyTorch, {NEIGHBOUR_THREADS} threads, MNIST network) "
+        "| s/epoch | ratio vs without skbigmodel | Numba layer "
+        "| OpenMP runtimes loaded |",
+        "| --- | ---: | ---: | --- | --- |",
+    ]
     base = rows[0]["per_epoch"]
     for row in rows:
-        lines.append(f"| {PRELUDES[row['prelude']]}, then torch "
-                     f"| {row['per_epoch']:.4f} | {row['per_epoch'] / base:.2f}x "
-                     f"| {row['numba_layer'] or '-'} "
-                     f"| {', '.join(row['openmp']) or '-'} |")  # fmt: skip
+        lines.append(
+            f"| {PRELUDES[row['prelude']]}, then torch "
+            f"| {row['per_epoch']:.4f} | {row['per_epoch'] / base:.2f}x "
+            f"| {row['numba_layer'] or '-'} "
+            f"| {', '.join(row['openmp']) or '-'} |"
+        )
     return lines
 
 
@@ -601,35 +708,56 @@ def process_ranges(rows):
     ranged = [row for row in rows if "process_range" in row]
     if not ranged:
         return []
-    return ["", f"PyTorch rows: median of the fits of {TORCH_PROCESSES} fresh "
-            "processes; the medians of the processes, s/epoch:", "",
-            *(f"- {row['case']}, {row['threads']} thread(s): "
-              f"{row['process_range'][0]:.4f}-{row['process_range'][1]:.4f}"
-              for row in ranged)]  # fmt: skip
+    return [
+        "",
+        f"PyTorch rows: median of the fits of {TORCH_PROCESSES} fresh "
+        "processes; the medians of the processes, s/epoch:",
+        "",
+        *(
+            f"- {row['case']}, {row['threads']} thread(s): "
+            f"{row['process_range'][0]:.4f}-{row['process_range'][1]:.4f}"
+            for row in ranged
+        ),
+    ]
 
 
 def report(args, header, rows, rates, memory, activations, neighbour, torch_note):
-    return "\n".join([
-        "# bench_mlp", "", *header,
-        f"- load average at start: {args.load_start}",
-        f"- load average at end: {load_average()}",
-        f"- {args.epochs} epochs, {args.repeats} repeat(s), batch {BATCH}, Adam, "
-        f"learning rate {LEARNING_RATE}, no early stopping"
-        + (" (--quick)" if args.quick else ""),
-        "", "## Speed and accuracy", "", *speed_table(rows, rates, args.epochs),
-        "", "GFLOP/s counts 6 * n_train * sum(n_in * n_out) per epoch; % of GEMM is "
-        "against NumPy's rate for the row's dtype and thread count (all cores for "
-        "ours, whose BLAS products may use up to that many threads with n_jobs=None, "
-        "and for scikit-learn's, which uses the BLAS default).",
-        *process_ranges(rows),
-        *(["", f"PyTorch rows skipped: {torch_note}"] if torch_note else []),
-        "", f"## Peak memory ({MEMORY_EPOCHS}-epoch fit, in this process)", "",
-        *memory_table(memory),
-        "", "## Neighbour effect (fresh processes)", "",
-        *(neighbour_table(neighbour) if neighbour else [f"Skipped: {torch_note}"]),
-        "", f"## Hidden activations ({ACTIVATION_EPOCHS}-epoch fits, in this process)", "",
-        *activation_table(activations), "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "# bench_mlp",
+            "",
+            *header,
+            f"- load average at start: {args.load_start}",
+            f"- load average at end: {load_average()}",
+            f"- {args.epochs} epochs, {args.repeats} repeat(s), batch {BATCH}, Adam, "
+            f"learning rate {LEARNING_RATE}, no early stopping"
+            + (" (--quick)" if args.quick else ""),
+            "",
+            "## Speed and accuracy",
+            "",
+            *speed_table(rows, rates, args.epochs),
+            "",
+            "GFLOP/s counts 6 * n_train * sum(n_in * n_out) per epoch; % of GEMM is "
+            "against NumPy's rate for the row's dtype and thread count (all cores for "
+            "ours, whose BLAS products may use up to that many threads with n_jobs=None, "
+            "and for scikit-learn's, which uses the BLAS default).",
+            *process_ranges(rows),
+            *(["", f"PyTorch rows skipped: {torch_note}"] if torch_note else []),
+            "",
+            f"## Peak memory ({MEMORY_EPOCHS}-epoch fit, in this process)",
+            "",
+            *memory_table(memory),
+            "",
+            "## Neighbour effect (fresh processes)",
+            "",
+            *(neighbour_table(neighbour) if neighbour else [f"Skipped: {torch_note}"]),
+            "",
+            f"## Hidden activations ({ACTIVATION_EPOCHS}-epoch fits, in this process)",
+            "",
+            *activation_table(activations),
+            "",
+        ]
+    )
 
 
 # --------------------------------------------------------------------------
@@ -637,18 +765,22 @@ def report(args, header, rows, rates, memory, activations, neighbour, torch_note
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{100 * QUICK_MNIST_FRACTION:.0f}%% of MNIST, "
-                        f"{QUICK_SYNTH_ROWS:,} synthetic rows, 2 epochs, 1 repeat "
-                        "(a minute or two)")  # fmt: skip
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{100 * QUICK_MNIST_FRACTION:.0f}%% of MNIST, "
+        f"{QUICK_SYNTH_ROWS:,} synthetic rows, 2 epochs, 1 repeat "
+        "(a minute or two)",
+    )
     parser.add_argument("--epochs", type=int, help="epochs per fit (10; --quick: 2)")
     parser.add_argument("--repeats", type=int, help="fits per row (3; --quick: 1)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
     parser.add_argument("--output", help="also write the report to this file")
     parser.add_argument("--torch-worker", help=argparse.SUPPRESS)
     parser.add_argument("--threads", default="1,2", help=argparse.SUPPRESS)
-    parser.add_argument("--prelude", default="none", choices=PRELUDES,
-                        help=argparse.SUPPRESS)  # fmt: skip
+    parser.add_argument(
+        "--prelude", default="none", choices=PRELUDES, help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.epochs is None:
         args.epochs = 2 if args.quick else 10
@@ -690,8 +822,9 @@ def main(argv=None):
     args = parse_args(argv)
     if args.torch_worker:
         threads = [int(t) for t in args.threads.split(",")]
-        return torch_worker(args.torch_worker, threads, args.prelude, args.epochs,
-                            args.repeats)  # fmt: skip
+        return torch_worker(
+            args.torch_worker, threads, args.prelude, args.epochs, args.repeats
+        )
     from sklearn.exceptions import ConvergenceWarning
 
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -699,14 +832,16 @@ def main(argv=None):
     torch_info = (None, "skipped by --no-torch") if args.no_torch else torch_version()
     torch_note = None
     if torch_info[0] is None:
-        torch_note = ("--no-torch" if args.no_torch
-                      else f"`import torch` failed: {torch_info[1]}")  # fmt: skip
+        torch_note = (
+            "--no-torch" if args.no_torch else f"`import torch` failed: {torch_info[1]}"
+        )
     ours(1).fit(np.eye(4), [0, 1, 0, 1])  # starts Numba's threading layer
     rates = gemm_rates()
     header = machine_lines(torch_info, rates)
     with tempfile.TemporaryDirectory(prefix="bench_mlp_") as folder:
-        rows, memory, activations, mnist_path = run_cases(args, torch_info[0] is not None,
-                                                          folder)  # fmt: skip
+        rows, memory, activations, mnist_path = run_cases(
+            args, torch_info[0] is not None, folder
+        )
         neighbour = neighbour_effect(mnist_path, args) if mnist_path else None
     text = report(args, header, rows, rates, memory, activations, neighbour, torch_note)
     print(text)

@@ -37,13 +37,19 @@ FITS = {
     "LogisticClassifier, CSR": "LogisticClassifier().fit(Xs, ys)",
     "MLPClassifier, dense": "MLPClassifier().fit(X, y)",
     "MLPRegressor, dense": "MLPRegressor().fit(X, X[:, 1])",
-    "every estimator, dense and CSR": "; ".join([
-        "LogisticClassifier().fit(X, y)", "LinearRegressor().fit(X, X[:, 1])",
-        "MLPClassifier().fit(X, y)", "MLPRegressor().fit(X, X[:, 1])",
-        "LogisticClassifier().fit(Xs, ys)", "LinearRegressor().fit(Xs, ys * 1.0)",
-        "MLPClassifier().fit(Xs, ys)", "MLPRegressor().fit(Xs, ys * 1.0)",
-    ]),
-}  # fmt: skip
+    "every estimator, dense and CSR": "; ".join(
+        [
+            "LogisticClassifier().fit(X, y)",
+            "LinearRegressor().fit(X, X[:, 1])",
+            "MLPClassifier().fit(X, y)",
+            "MLPRegressor().fit(X, X[:, 1])",
+            "LogisticClassifier().fit(Xs, ys)",
+            "LinearRegressor().fit(Xs, ys * 1.0)",
+            "MLPClassifier().fit(Xs, ys)",
+            "MLPRegressor().fit(Xs, ys * 1.0)",
+        ]
+    ),
+}
 
 FLOOR = """
 import sklearn.linear_model, numba
@@ -91,26 +97,39 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--output", default=None)
-    parser.add_argument("--only", nargs="*", default=None,
-                        help="fit rows whose name contains one of these")  # fmt: skip
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        help="fit rows whose name contains one of these",
+    )
     args = parser.parse_args()
-    fits = {k: v for k, v in FITS.items()
-            if not args.only or any(o in k for o in args.only)}  # fmt: skip
-    rows = [("import sklearn.linear_model", "import sklearn.linear_model", False),
-            ("Numba floor", FLOOR, False)]  # fmt: skip
+    fits = {
+        k: v for k, v in FITS.items() if not args.only or any(o in k for o in args.only)
+    }
+    rows = [
+        ("import sklearn.linear_model", "import sklearn.linear_model", False),
+        ("Numba floor", FLOOR, False),
+    ]
     for name, fit in fits.items():
         rows.append((f"{name}, cold", _script(fit), True))
         rows.append((f"{name}, warm", _script(fit), False))
     times = measure(args.repeats, rows)
     base = statistics.median(times["import sklearn.linear_model"])
-    lines = [f"Fresh processes, {args.repeats} each, run in turn; seconds, median "
-             "[range]; last column: over `import sklearn.linear_model`.", "",
-             "| process | seconds | over the import |", "| --- | ---: | ---: |"]  # fmt: skip
+    lines = [
+        f"Fresh processes, {args.repeats} each, run in turn; seconds, median "
+        "[range]; last column: over `import sklearn.linear_model`.",
+        "",
+        "| process | seconds | over the import |",
+        "| --- | ---: | ---: |",
+    ]
     for name, _, _ in rows:
         t = times[name]
         median = statistics.median(t)
-        lines.append(f"| {name} | {median:.2f} [{min(t):.2f}-{max(t):.2f}] | "
-                     f"{median - base:+.2f} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {median:.2f} [{min(t):.2f}-{max(t):.2f}] | "
+            f"{median - base:+.2f} |"
+        )
     text = "\n".join(lines) + "\n"
     print(text)
     if args.output:

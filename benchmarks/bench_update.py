@@ -27,8 +27,16 @@ def time_update(dtype, opt, a1):
     params = rng.normal(size=N_PARAMS).astype(dtype)
     grad = rng.normal(size=N_PARAMS).astype(dtype)
     state = State(params, np.zeros(N_PARAMS), np.zeros(N_PARAMS))
-    optimizer = Optimizer(kind=opt, lr=1e-3, schedule=0, power_t=0.5, momentum=0.9,
-                          beta_1=0.9, beta_2=0.999, eps=1e-8)  # fmt: skip
+    optimizer = Optimizer(
+        kind=opt,
+        lr=1e-3,
+        schedule=0,
+        power_t=0.5,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        eps=1e-8,
+    )
     args = (1.0, 0, N_PARAMS, optimizer, 1e-3, Penalty(a1, 1e-4))
     update_range(state, grad, *args)  # compile / load from cache
     times = []
@@ -42,7 +50,11 @@ def time_update(dtype, opt, a1):
 def main():
     print("| optimiser | dtype | L1 | ns per parameter (median) |")
     print("| --- | --- | --- | ---: |")
-    for name, opt in (("sgd (Nesterov)", NESTEROV), ("adam", ADAM), ("rmsprop", RMSPROP)):
+    for name, opt in (
+        ("sgd (Nesterov)", NESTEROV),
+        ("adam", ADAM),
+        ("rmsprop", RMSPROP),
+    ):
         for dtype in (np.float32, np.float64):
             for a1 in (0.0, 1e-4):
                 ns = time_update(dtype, opt, a1)

@@ -34,13 +34,21 @@ DTYPES = [np.float64, np.float32]
 
 
 def _data():
-    X, y = make_classification(n_samples=700, n_features=24, n_informative=10,
-                               n_classes=3, random_state=0)  # fmt: skip
-    Xr, yr = make_regression(n_samples=700, n_features=24, n_targets=2, noise=3.0,
-                             random_state=0)  # fmt: skip
+    X, y = make_classification(
+        n_samples=700, n_features=24, n_informative=10, n_classes=3, random_state=0
+    )
+    Xr, yr = make_regression(
+        n_samples=700, n_features=24, n_targets=2, noise=3.0, random_state=0
+    )
     rng = np.random.default_rng(0)
-    Xs = sp.random(700, 400, density=0.04, format="csr", random_state=rng,
-                   data_rvs=rng.standard_normal)  # fmt: skip
+    Xs = sp.random(
+        700,
+        400,
+        density=0.04,
+        format="csr",
+        random_state=rng,
+        data_rvs=rng.standard_normal,
+    )
     ys = (Xs @ rng.standard_normal(400) > 0).astype(int)
     return {
         "binary": (X, (y > 0).astype(int)),
@@ -59,7 +67,12 @@ def _grid():
     for solver, penalty in itertools.product(SOLVERS, PENALTIES):
         params = dict(common, solver=solver, penalty=penalty)
         for data in ("binary", "multiclass", "sparse_binary", "sparse_multiclass"):
-            yield f"logistic-{solver}-{penalty}-{data}", LogisticClassifier, params, data
+            yield (
+                f"logistic-{solver}-{penalty}-{data}",
+                LogisticClassifier,
+                params,
+                data,
+            )
         for data in ("regression", "multioutput", "sparse_regression"):
             yield f"linreg-{solver}-{penalty}-{data}", LinearRegressor, params, data
         mlp = dict(common, solver=solver, penalty=penalty, hidden_layer_sizes=(16, 8))
@@ -70,43 +83,112 @@ def _grid():
     for penalty in ("l2", None):
         params = dict(common, solver="sgd", momentum=0.0, penalty=penalty)
         for data in ("sparse_binary", "sparse_multiclass", "binary"):
-            yield f"logistic-plainsgd-{penalty}-{data}", LogisticClassifier, params, data
-        yield f"linreg-plainsgd-{penalty}-sparse", LinearRegressor, params, \
-            "sparse_regression"  # fmt: skip
+            yield (
+                f"logistic-plainsgd-{penalty}-{data}",
+                LogisticClassifier,
+                params,
+                data,
+            )
+        yield (
+            f"linreg-plainsgd-{penalty}-sparse",
+            LinearRegressor,
+            params,
+            "sparse_regression",
+        )
     for schedule in ("invscaling", "adaptive"):
         for solver in SOLVERS:
             params = dict(common, solver=solver, learning_rate=schedule, max_iter=15)
             yield f"logistic-{schedule}-{solver}", LogisticClassifier, params, "binary"
-            yield f"logistic-{schedule}-{solver}-csr", LogisticClassifier, params, \
-                "sparse_binary"  # fmt: skip
-    yield "sgd-nonesterov", LogisticClassifier, dict(common, solver="sgd",
-        nesterovs_momentum=False), "multiclass"  # fmt: skip
+            yield (
+                f"logistic-{schedule}-{solver}-csr",
+                LogisticClassifier,
+                params,
+                "sparse_binary",
+            )
+    yield (
+        "sgd-nonesterov",
+        LogisticClassifier,
+        dict(common, solver="sgd", nesterovs_momentum=False),
+        "multiclass",
+    )
     for loss in ("huber", "epsilon_insensitive"):
         for data in ("regression", "sparse_regression"):
-            yield f"linreg-{loss}-{data}", LinearRegressor, dict(common, loss=loss), data
-    yield "linreg-nointercept", LinearRegressor, dict(common, fit_intercept=False), \
-        "regression"  # fmt: skip
-    yield "logistic-classweight", LogisticClassifier, dict(common,
-        class_weight="balanced"), "multiclass"  # fmt: skip
-    yield "logistic-earlystop", LogisticClassifier, dict(common, early_stopping=True,
-        max_iter=30), "binary"  # fmt: skip
+            yield (
+                f"linreg-{loss}-{data}",
+                LinearRegressor,
+                dict(common, loss=loss),
+                data,
+            )
+    yield (
+        "linreg-nointercept",
+        LinearRegressor,
+        dict(common, fit_intercept=False),
+        "regression",
+    )
+    yield (
+        "logistic-classweight",
+        LogisticClassifier,
+        dict(common, class_weight="balanced"),
+        "multiclass",
+    )
+    yield (
+        "logistic-earlystop",
+        LogisticClassifier,
+        dict(common, early_stopping=True, max_iter=30),
+        "binary",
+    )
     yield "logistic-batch1", LogisticClassifier, dict(common, batch_size=1), "binary"
-    yield "logistic-bigbatch", LogisticClassifier, dict(common, batch_size=256), \
-        "multiclass"  # fmt: skip
-    for activation in ("relu", "leaky_relu", "gelu", "silu", "tanh", "logistic",
-                       "identity"):  # fmt: skip
-        yield f"mlp-{activation}", MLPClassifier, dict(common, activation=activation,
-            hidden_layer_sizes=(16, 8)), "multiclass"  # fmt: skip
-    yield "mlp-dropout", MLPClassifier, dict(common, dropout=0.3,
-        hidden_layer_sizes=(32,)), "multiclass"  # fmt: skip
-    yield "mlp-dropout-csr", MLPClassifier, dict(common, dropout=0.3,
-        hidden_layer_sizes=(32,)), "sparse_binary"  # fmt: skip
-    yield "mlp-multilabel", MLPClassifier, dict(common, hidden_layer_sizes=(16,)), \
-        "multilabel"  # fmt: skip
-    yield "mlp-earlystop", MLPRegressor, dict(common, early_stopping=True,
-        max_iter=30, hidden_layer_sizes=(16,)), "regression"  # fmt: skip
-    yield "mlp-classweight", MLPClassifier, dict(common, class_weight="balanced",
-        hidden_layer_sizes=(16,)), "multiclass"  # fmt: skip
+    yield (
+        "logistic-bigbatch",
+        LogisticClassifier,
+        dict(common, batch_size=256),
+        "multiclass",
+    )
+    for activation in (
+        "relu",
+        "leaky_relu",
+        "gelu",
+        "silu",
+        "tanh",
+        "logistic",
+        "identity",
+    ):
+        yield (
+            f"mlp-{activation}",
+            MLPClassifier,
+            dict(common, activation=activation, hidden_layer_sizes=(16, 8)),
+            "multiclass",
+        )
+    yield (
+        "mlp-dropout",
+        MLPClassifier,
+        dict(common, dropout=0.3, hidden_layer_sizes=(32,)),
+        "multiclass",
+    )
+    yield (
+        "mlp-dropout-csr",
+        MLPClassifier,
+        dict(common, dropout=0.3, hidden_layer_sizes=(32,)),
+        "sparse_binary",
+    )
+    yield (
+        "mlp-multilabel",
+        MLPClassifier,
+        dict(common, hidden_layer_sizes=(16,)),
+        "multilabel",
+    )
+    yield (
+        "mlp-earlystop",
+        MLPRegressor,
+        dict(common, early_stopping=True, max_iter=30, hidden_layer_sizes=(16,)),
+        "regression",
+    )
+    yield (
+        "mlp-classweight",
+        MLPClassifier,
+        dict(common, class_weight="balanced", hidden_layer_sizes=(16,)),
+        "multiclass",
+    )
 
 
 def _fingerprint(est):

@@ -90,11 +90,35 @@ numpydoc_xref_aliases = {
     "RandomState": "numpy.random.RandomState",
 }
 numpydoc_xref_ignore = {
-    "of", "shape", "or", "default", "optional", "n_samples", "n_features",
-    "n_outputs", "n_classes", "n_features_in_", "n_in", "n_out", "in", "int",
-    "float", "bool", "str", "dict", "list", "tuple", "object", "None",
-    "instance", "array-like", "callable", "function", "type", "iterable",
-}  # fmt: skip
+    "of",
+    "shape",
+    "or",
+    "default",
+    "optional",
+    "n_samples",
+    "n_features",
+    "n_outputs",
+    "n_classes",
+    "n_features_in_",
+    "n_in",
+    "n_out",
+    "in",
+    "int",
+    "float",
+    "bool",
+    "str",
+    "dict",
+    "list",
+    "tuple",
+    "object",
+    "None",
+    "instance",
+    "array-like",
+    "callable",
+    "function",
+    "type",
+    "iterable",
+}
 
 # -- sphinx-gallery -----------------------------------------------------------
 sphinx_gallery_conf = {

@@ -34,11 +34,15 @@ from distributed import Client, LocalCluster
 from skbigmodel import LogisticClassifier
 
 cluster = LocalCluster(
-    processes=False, n_workers=1, threads_per_worker=2, host="127.0.0.1",
-    protocol="tcp", dashboard_address=None,
+    processes=False,
+    n_workers=1,
+    threads_per_worker=2,
+    host="127.0.0.1",
+    protocol="tcp",
+    dashboard_address=None,
     # the scheduler still serves /health: on a free loopback port
     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-)  # fmt: skip
+)
 client = Client(cluster)
 
 N_BLOCKS, BLOCK_ROWS, N_FEATURES, N_CLASSES = 12, 10_000, 30, 3

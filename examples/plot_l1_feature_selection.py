@@ -32,9 +32,13 @@ from skbigmodel import LogisticClassifier
 
 N_INFORMATIVE = 6
 X, y = make_classification(
-    n_samples=3000, n_features=40, n_informative=N_INFORMATIVE, n_redundant=0,
-    shuffle=False, random_state=0,
-)  # fmt: skip
+    n_samples=3000,
+    n_features=40,
+    n_informative=N_INFORMATIVE,
+    n_redundant=0,
+    shuffle=False,
+    random_state=0,
+)
 X = StandardScaler().fit_transform(X)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
@@ -61,9 +65,14 @@ for alpha, zeros, score in zip(alphas, n_zeros, scores):
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
 for j in range(path.shape[1]):
     informative = j < N_INFORMATIVE
-    left.plot(alphas, path[:, j], color=f"C{j}" if informative else "0.7",
-              lw=2 if informative else 1, zorder=2 if informative else 1,
-              label=f"feature {j}" if informative else None)  # fmt: skip
+    left.plot(
+        alphas,
+        path[:, j],
+        color=f"C{j}" if informative else "0.7",
+        lw=2 if informative else 1,
+        zorder=2 if informative else 1,
+        label=f"feature {j}" if informative else None,
+    )
 left.set_xscale("log")
 left.set_xlabel("alpha")
 left.set_ylabel("coefficient")
@@ -71,8 +80,9 @@ left.set_title("L1 path: LogisticClassifier(penalty='l1')")
 left.legend(fontsize=8)
 
 right.plot(alphas, n_zeros, marker="o")
-right.axhline(40 - N_INFORMATIVE, color="k", ls="--", lw=1,
-              label="number of noise features")  # fmt: skip
+right.axhline(
+    40 - N_INFORMATIVE, color="k", ls="--", lw=1, label="number of noise features"
+)
 right.set_xscale("log")
 right.set_xlabel("alpha")
 right.set_ylabel("coefficients exactly 0.0 (of 40)")
@@ -98,7 +108,11 @@ print("features kept:", kept.tolist())
 print(f"test accuracy on {kept.size} features: {pipe.score(X_test, y_test):.3f}")
 
 everything = LogisticClassifier(penalty=None, random_state=0)
-print("cross-validated accuracy, all 40 features:  "
-      f"{cross_val_score(everything, X, y).mean():.3f}")  # fmt: skip
-print(f"cross-validated accuracy, selected features: "
-      f"{cross_val_score(pipe, X, y).mean():.3f}")  # fmt: skip
+print(
+    "cross-validated accuracy, all 40 features:  "
+    f"{cross_val_score(everything, X, y).mean():.3f}"
+)
+print(
+    f"cross-validated accuracy, selected features: "
+    f"{cross_val_score(pipe, X, y).mean():.3f}"
+)

@@ -45,18 +45,26 @@ EPOCHS = 60
 models = {}
 for dropout in (0.0, 0.3, 0.5):
     model = MLPClassifier(
-        hidden_layer_sizes=(256,), dropout=dropout, alpha=0.0, batch_size=30,
-        learning_rate_init=3e-3, max_iter=EPOCHS, tol=0.0,
-        n_iter_no_change=EPOCHS, random_state=0,
-    )  # fmt: skip
+        hidden_layer_sizes=(256,),
+        dropout=dropout,
+        alpha=0.0,
+        batch_size=30,
+        learning_rate_init=3e-3,
+        max_iter=EPOCHS,
+        tol=0.0,
+        n_iter_no_change=EPOCHS,
+        random_state=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         models[dropout] = model.fit(X_train, y_train, X_val=X_val, y_val=y_val)
 
 for dropout, model in models.items():
-    print(f"dropout={dropout}: best validation accuracy "
-          f"{model.best_validation_score_:.3f}, final training loss "
-          f"{model.loss_curve_[-1]:.4f}")  # fmt: skip
+    print(
+        f"dropout={dropout}: best validation accuracy "
+        f"{model.best_validation_score_:.3f}, final training loss "
+        f"{model.loss_curve_[-1]:.4f}"
+    )
 
 # %%
 # Learning curves

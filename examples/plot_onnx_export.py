@@ -56,8 +56,10 @@ def session(path):
 
 label, proba = session(float_path).run(None, {"X": X_test})
 print("same labels as model.predict:", bool(np.all(label == model.predict(X_test))))
-print("largest probability difference:",
-      f"{np.abs(proba - model.predict_proba(X_test)).max():.1e}")  # fmt: skip
+print(
+    "largest probability difference:",
+    f"{np.abs(proba - model.predict_proba(X_test)).max():.1e}",
+)
 
 # %%
 # Int8 quantisation
@@ -90,10 +92,12 @@ for name, path in [("float32", float_path), ("int8", int8_path)]:
         agreement=float(np.mean(label == model.predict(X_test))),
         milliseconds=milliseconds,
     )
-    print(f"{name:<8} {rows[name]['size']:7.1f} kB  test accuracy "
-          f"{rows[name]['accuracy']:.4f}  same label as the model "
-          f"{rows[name]['agreement']:.1%}  {milliseconds:.2f} ms for "
-          f"{len(X_test)} rows")  # fmt: skip
+    print(
+        f"{name:<8} {rows[name]['size']:7.1f} kB  test accuracy "
+        f"{rows[name]['accuracy']:.4f}  same label as the model "
+        f"{rows[name]['agreement']:.1%}  {milliseconds:.2f} ms for "
+        f"{len(X_test)} rows"
+    )
 
 # %%
 # Size and accuracy
@@ -114,8 +118,9 @@ right.set_ylabel("test accuracy")
 right.set_title("Held-out digits")
 for ax, key, fmt in [(left, "size", "{:.0f}"), (right, "accuracy", "{:.3f}")]:
     for k, name in enumerate(names):
-        ax.text(k, rows[name][key], fmt.format(rows[name][key]), ha="center",
-                va="bottom")  # fmt: skip
+        ax.text(
+            k, rows[name][key], fmt.format(rows[name][key]), ha="center", va="bottom"
+        )
 plt.show()
 
 folder.cleanup()

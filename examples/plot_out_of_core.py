@@ -41,9 +41,14 @@ folder = tempfile.TemporaryDirectory()
 path = Path(folder.name) / "train.float32"
 
 X_all, y_all = make_classification(
-    n_samples=N_ROWS + 20_000, n_features=N_FEATURES, n_informative=12,
-    n_redundant=8, flip_y=0.05, class_sep=0.7, random_state=0,
-)  # fmt: skip
+    n_samples=N_ROWS + 20_000,
+    n_features=N_FEATURES,
+    n_informative=12,
+    n_redundant=8,
+    flip_y=0.05,
+    class_sep=0.7,
+    random_state=0,
+)
 scales = np.logspace(-2, 3, N_FEATURES)  # raw features span 5 decades
 X_test, y_test = X_all[N_ROWS:] * scales, y_all[N_ROWS:]
 
@@ -89,8 +94,10 @@ for n_pass in range(3):
         rows_seen.append(n_pass * N_ROWS + start + CHUNK)
 
 for name, model in models.items():
-    print(f"{name:<24} test accuracy {curves[name][-1]:.3f} after 3 passes, "
-          f"{seconds[name]:.2f} s in partial_fit")  # fmt: skip
+    print(
+        f"{name:<24} test accuracy {curves[name][-1]:.3f} after 3 passes, "
+        f"{seconds[name]:.2f} s in partial_fit"
+    )
 
 # %%
 # The float32 chunks stay float32 inside the model.

@@ -70,11 +70,13 @@ def make_corpus(n_documents, seed):
         length = rng.integers(10, 41)
         source = rng.choice(3, size=length, p=[0.2, 0.2, 0.6])
         doc = [
-            rng.choice(words[names[topic]]) if s == 0
-            else rng.choice(others) if s == 1
+            rng.choice(words[names[topic]])
+            if s == 0
+            else rng.choice(others)
+            if s == 1
             else rng.choice(BACKGROUND)
             for s in source
-        ]  # fmt: skip
+        ]
         documents.append(" ".join(doc))
         labels.append(names[topic])
     return documents, np.array(labels)
@@ -103,8 +105,10 @@ print(documents[0][:200], "...")
 
 vectorizer = HashingVectorizer(n_features=2**16, alternate_sign=False)
 X_train = vectorizer.transform(docs_train)
-print(f"{X_train.shape[0]} documents x {X_train.shape[1]} columns, "
-      f"{X_train.nnz / X_train.shape[0]:.0f} non-zeros per row")  # fmt: skip
+print(
+    f"{X_train.shape[0]} documents x {X_train.shape[1]} columns, "
+    f"{X_train.nnz / X_train.shape[0]:.0f} non-zeros per row"
+)
 
 models = {
     "LogisticClassifier (multinomial)": LogisticClassifier(
@@ -122,8 +126,10 @@ for name, model in models.items():
     seconds = time.perf_counter() - start
     pipes[name] = pipe
     accuracy = pipe.score(docs_test, y_test)
-    print(f"{name:<38} test accuracy {accuracy:.3f}, "
-          f"{model.n_iter_} epochs, fit {seconds:.2f} s")  # fmt: skip
+    print(
+        f"{name:<38} test accuracy {accuracy:.3f}, "
+        f"{model.n_iter_} epochs, fit {seconds:.2f} s"
+    )
 
 # %%
 # The first fit includes the compilation of the sparse kernel, unless an
@@ -147,8 +153,7 @@ print(np.round(proba, 3), proba.sum(axis=1))
 
 clf = ours[-1]
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
-ConfusionMatrixDisplay.from_estimator(ours, docs_test, y_test, ax=left,
-                                      colorbar=False)  # fmt: skip
+ConfusionMatrixDisplay.from_estimator(ours, docs_test, y_test, ax=left, colorbar=False)
 left.set_title("LogisticClassifier on the test documents")
 
 vocabulary = sorted({w for text in TOPICS.values() for w in text.split()})
@@ -158,8 +163,13 @@ for k in range(clf.classes_.size):
     top = np.argsort(weights)[-5:]
     right.barh(np.arange(5) + 6 * k, weights[top], color=f"C{k}")
     for rank, index in enumerate(top):
-        right.text(weights[index], rank + 6 * k, " " + vocabulary[index],
-                   va="center", fontsize=8)  # fmt: skip
+        right.text(
+            weights[index],
+            rank + 6 * k,
+            " " + vocabulary[index],
+            va="center",
+            fontsize=8,
+        )
 right.set_yticks(6 * np.arange(len(clf.classes_)) + 2, clf.classes_)
 right.set_xlabel("coefficient of the word's column")
 right.set_title("Five largest coefficients of each class")

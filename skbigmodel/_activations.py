@@ -60,7 +60,9 @@ def _gelu(z):  # exact: z * Phi(z), not the tanh approximation
 
 
 def _gelu_derivative(z):
-    return 0.5 * (1 + erf(z / np.sqrt(2))) + z * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+    return 0.5 * (1 + erf(z / np.sqrt(2))) + z * np.exp(-0.5 * z * z) / np.sqrt(
+        2 * np.pi
+    )
 
 
 def _gelu_onnx(graph, x):
@@ -87,17 +89,34 @@ def _silu_onnx(graph, x):
 
 
 ACTIVATIONS = {
-    "relu": Activation(kernels.RELU, lambda z: np.maximum(z, 0),
-                       lambda z: (z > 0).astype(z.dtype), _relu_onnx),
-    "leaky_relu": Activation(kernels.LEAKY_RELU, _leaky_relu,
-                             lambda z: np.where(z > 0, 1.0, kernels.LEAKY_SLOPE),
-                             _leaky_relu_onnx),
+    "relu": Activation(
+        kernels.RELU,
+        lambda z: np.maximum(z, 0),
+        lambda z: (z > 0).astype(z.dtype),
+        _relu_onnx,
+    ),
+    "leaky_relu": Activation(
+        kernels.LEAKY_RELU,
+        _leaky_relu,
+        lambda z: np.where(z > 0, 1.0, kernels.LEAKY_SLOPE),
+        _leaky_relu_onnx,
+    ),
     "gelu": Activation(kernels.GELU, _gelu, _gelu_derivative, _gelu_onnx),
     "silu": Activation(kernels.SILU, _silu, _silu_derivative, _silu_onnx),
-    "tanh": Activation(kernels.TANH, np.tanh, lambda z: 1 - np.tanh(z) ** 2,
-                       lambda graph, x: graph.op("Tanh", x)),
-    "logistic": Activation(kernels.LOGISTIC, expit, lambda z: expit(z) * expit(-z),
-                           lambda graph, x: graph.op("Sigmoid", x), init_gain=2.0),
-    "identity": Activation(kernels.IDENTITY, lambda z: z, np.ones_like,
-                           lambda graph, x: x),
-}  # fmt: skip
+    "tanh": Activation(
+        kernels.TANH,
+        np.tanh,
+        lambda z: 1 - np.tanh(z) ** 2,
+        lambda graph, x: graph.op("Tanh", x),
+    ),
+    "logistic": Activation(
+        kernels.LOGISTIC,
+        expit,
+        lambda z: expit(z) * expit(-z),
+        lambda graph, x: graph.op("Sigmoid", x),
+        init_gain=2.0,
+    ),
+    "identity": Activation(
+        kernels.IDENTITY, lambda z: z, np.ones_like, lambda graph, x: x
+    ),
+}

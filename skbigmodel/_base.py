@@ -49,7 +49,10 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "rho": [Interval(Real, 0, 1, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -73,8 +76,16 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
-            sample_weight_val=None):  # fmt: skip
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the model with mini-batch stochastic optimisation.
 
         Parameters
@@ -99,8 +110,9 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         return self._fit_atomic(X, y, sample_weight, validation, incremental=False)
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
-        return self._fit_atomic(X, y, sample_weight, (None, None, None),
-                                incremental=True, classes=classes)  # fmt: skip
+        return self._fit_atomic(
+            X, y, sample_weight, (None, None, None), incremental=True, classes=classes
+        )
 
     def _fit_atomic(self, X, y, sample_weight, validation, **kwargs):
         """Run ``_fit``; on any exception restore every attribute as it was."""
@@ -121,8 +133,9 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         if incremental and not reuse and classes is None and self._needs_classes:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         X, y = self._validate_training_data(X, y, reset=not reuse)
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                  ensure_non_negative=True)  # fmt: skip
+        sw = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
         Y = self._encode_target(y, sw, first_call=not reuse, classes=classes)
         sw = self._class_weights(y, sw, incremental)
         rng = check_random_state(self.random_state)
@@ -146,14 +159,28 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         monitor.fit_begin()
         batch_size = self._batch_size(train_rows.size)
         runner = net.epoch_runner(X, Y, sw, batch_size, rng, self.n_jobs)
-        stopping = None if incremental else StoppingRule(
-            self.tol, self.n_iter_no_change, self.learning_rate == "adaptive")  # fmt: skip
+        stopping = (
+            None
+            if incremental
+            else StoppingRule(
+                self.tol, self.n_iter_no_change, self.learning_rate == "adaptive"
+            )
+        )
         history = train(
-            net, state, hyper, runner, train_rows, rng=rng, shuffle=self.shuffle,
-            max_epochs=1 if incremental else self.max_iter, monitor=monitor,
-            history=History(), stopping=stopping, validate=validate,
+            net,
+            state,
+            hyper,
+            runner,
+            train_rows,
+            rng=rng,
+            shuffle=self.shuffle,
+            max_epochs=1 if incremental else self.max_iter,
+            monitor=monitor,
+            history=History(),
+            stopping=stopping,
+            validate=validate,
             loss_unit=loss_unit,
-        )  # fmt: skip
+        )
         self._network, self._opt_state = net, state
         self._record(history, reuse, validate is not None)
         self._set_fitted(net)
@@ -166,7 +193,9 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         weights, so that every parameter takes effect in continued training.
         Weights are reused only when their shapes match."""
         fitted = self._network
-        net = self._new_network(fitted.shapes[0][0], self._n_outputs, fitted.params.dtype)
+        net = self._new_network(
+            fitted.shapes[0][0], self._n_outputs, fitted.params.dtype
+        )
         if net.shapes != fitted.shapes:
             raise ValueError(
                 f"warm_start and partial_fit continue the fitted model, whose weights "
@@ -179,10 +208,16 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _validate_training_data(self, X, y, reset):
         X, y = validate_data(
-            self, X, y, reset=reset, accept_sparse="csr",
-            dtype=[np.float64, np.float32], order="C",
-            multi_output=self._multi_output, y_numeric=self._y_numeric,
-        )  # fmt: skip
+            self,
+            X,
+            y,
+            reset=reset,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+            multi_output=self._multi_output,
+            y_numeric=self._y_numeric,
+        )
         if not reset and X.dtype != self._network.params.dtype:
             X = X.astype(self._network.params.dtype)  # one kernel version per dtype
         return X, y
@@ -195,9 +230,14 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             if X_val is None or y_val is None:
                 raise ValueError("X_val and y_val must be given together.")
             X_val, y_val = validate_data(
-                self, X_val, y_val, reset=False, accept_sparse="csr",
-                dtype=X.dtype, multi_output=self._multi_output,
-            )  # fmt: skip
+                self,
+                X_val,
+                y_val,
+                reset=False,
+                accept_sparse="csr",
+                dtype=X.dtype,
+                multi_output=self._multi_output,
+            )
             if sw_val is not None:
                 sw_val = _check_sample_weight(sw_val, X_val, ensure_non_negative=True)
         elif self.early_stopping and not incremental:
@@ -271,8 +311,13 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _decision(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32])  # fmt: skip
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+        )
         # Features far larger than those of training overflow the products
         # (sooner in float32): a clear error, never an inf or NaN output.
         with np.errstate(over="ignore", invalid="ignore"):

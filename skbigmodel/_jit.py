@@ -38,8 +38,11 @@ def _stamp_kernel_caches():
     try:
         from numba.core import caching
 
-        bases = (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator,
-                 caching.UserWideCacheLocator)  # fmt: skip
+        bases = (
+            caching.UserProvidedCacheLocator,
+            caching.InTreeCacheLocator,
+            caching.UserWideCacheLocator,
+        )
         locators = caching.CacheImpl._locator_classes
     except AttributeError:
         return
@@ -88,8 +91,13 @@ def jit(func=None, *, parallel=False, fastmath=False, inline="never"):
         # a branch on every division, which keeps LLVM from vectorising any
         # loop that divides or takes a square root (measured: Adam's update
         # ran at 4-5 ns per parameter instead of well under 1).
-        options = dict(nogil=True, parallel=parallel, fastmath=fastmath, inline=inline,
-                       error_model="numpy")  # fmt: skip
+        options = dict(
+            nogil=True,
+            parallel=parallel,
+            fastmath=fastmath,
+            inline=inline,
+            error_model="numpy",
+        )
         try:
             return numba.njit(cache=True, **options)(f)
         except RuntimeError:  # "cannot cache function ...: no locator available"

@@ -196,14 +196,36 @@ class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
     }
     _optimizer_epsilon = 1e-8
 
-    def __init__(self, *, loss="squared_error", epsilon=0.1, penalty="l2",
-                 alpha=1e-4, l1_ratio=0.15, solver="adam", learning_rate_init=0.01,
-                 learning_rate="constant", power_t=0.5, momentum=0.9,
-                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, rho=0.9,
-                 batch_size="auto", max_iter=1000, tol=1e-4, n_iter_no_change=10,
-                 early_stopping=False, validation_fraction=0.1, shuffle=True,
-                 random_state=None, warm_start=False, verbose=0, n_jobs=None,
-                 fit_intercept=True):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        loss="squared_error",
+        epsilon=0.1,
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        solver="adam",
+        learning_rate_init=0.01,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        rho=0.9,
+        batch_size="auto",
+        max_iter=1000,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        n_jobs=None,
+        fit_intercept=True,
+    ):
         self.loss = loss
         self.epsilon = epsilon
         self.penalty = penalty
@@ -307,13 +329,36 @@ class LogisticClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator
         "fit_intercept": ["boolean"],
     }
 
-    def __init__(self, *, penalty="l2", alpha=1e-4, l1_ratio=0.15, solver="adam",
-                 learning_rate_init=0.01, learning_rate="constant", power_t=0.5,
-                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, rho=0.9, batch_size="auto", max_iter=1000, tol=1e-4,
-                 n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
-                 shuffle=True, random_state=None, warm_start=False, verbose=0,
-                 n_jobs=None, fit_intercept=True, class_weight=None):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        solver="adam",
+        learning_rate_init=0.01,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        batch_size="auto",
+        max_iter=1000,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        n_jobs=None,
+        fit_intercept=True,
+        class_weight=None,
+    ):
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio

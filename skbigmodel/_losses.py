@@ -50,7 +50,9 @@ def _squared_error(Z, Y, epsilon):
 
 def _huber(Z, Y, epsilon):
     R = Z - Y
-    values = np.where(np.abs(R) <= epsilon, 0.5 * R**2, epsilon * (np.abs(R) - 0.5 * epsilon))
+    values = np.where(
+        np.abs(R) <= epsilon, 0.5 * R**2, epsilon * (np.abs(R) - 0.5 * epsilon)
+    )
     return values.sum(axis=1), np.clip(R, -epsilon, epsilon)
 
 
@@ -93,19 +95,32 @@ def _binary_onnx(graph, raw, out):  # proba = [1 - sigmoid(logit), sigmoid(logit
 REGRESSION_LOSSES = {
     "squared_error": LossFunction(kernels.SQUARED_ERROR, _squared_error, 2),
     "huber": LossFunction(kernels.HUBER, _huber, 2),
-    "epsilon_insensitive": LossFunction(kernels.EPSILON_INSENSITIVE,
-                                        _epsilon_insensitive, 1),
-}  # fmt: skip
+    "epsilon_insensitive": LossFunction(
+        kernels.EPSILON_INSENSITIVE, _epsilon_insensitive, 1
+    ),
+}
 
 # One logit (binary), one score per class (softmax), or one logit per label.
 CLASSIFICATION_LOSSES = {
-    "binary": LossFunction(kernels.LOG_LOSS, _log_loss, proba=_binary_proba,
-                           log_proba=_binary_log_proba, onnx_proba=_binary_onnx),
+    "binary": LossFunction(
+        kernels.LOG_LOSS,
+        _log_loss,
+        proba=_binary_proba,
+        log_proba=_binary_log_proba,
+        onnx_proba=_binary_onnx,
+    ),
     "multinomial": LossFunction(
-        kernels.MULTINOMIAL, _multinomial, proba=lambda raw: softmax(raw, axis=1),
+        kernels.MULTINOMIAL,
+        _multinomial,
+        proba=lambda raw: softmax(raw, axis=1),
         log_proba=lambda raw: log_softmax(raw, axis=1),
-        onnx_proba=lambda graph, raw, out: graph.op("Softmax", raw, axis=1, out=out)),
+        onnx_proba=lambda graph, raw, out: graph.op("Softmax", raw, axis=1, out=out),
+    ),
     "multilabel": LossFunction(
-        kernels.MULTILABEL, _log_loss, proba=expit, log_proba=log_expit,
-        onnx_proba=lambda graph, raw, out: graph.op("Sigmoid", raw, out=out)),
-}  # fmt: skip
+        kernels.MULTILABEL,
+        _log_loss,
+        proba=expit,
+        log_proba=log_expit,
+        onnx_proba=lambda graph, raw, out: graph.op("Sigmoid", raw, out=out),
+    ),
+}

@@ -183,7 +183,10 @@ class MLPEstimator(BaseStochasticEstimator):
 
     _parameter_constraints = {
         **BaseStochasticEstimator._parameter_constraints,
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "task": [StrOptions(set(TASKS))],
@@ -191,14 +194,39 @@ class MLPEstimator(BaseStochasticEstimator):
     }
     _supports_multilabel = True
 
-    def __init__(self, hidden_layer_sizes=(100,), *, activation="relu", dropout=0.0,
-                 task="classification", penalty="l2", alpha=1e-4, l1_ratio=0.15,
-                 solver="adam", learning_rate_init=0.001, learning_rate="constant",
-                 power_t=0.5, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, rho=0.9, batch_size="auto", max_iter=200,
-                 tol=1e-4, n_iter_no_change=10, early_stopping=False,
-                 validation_fraction=0.1, shuffle=True, random_state=None,
-                 warm_start=False, verbose=0, n_jobs=None, class_weight=None):  # fmt: skip
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        activation="relu",
+        dropout=0.0,
+        task="classification",
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        solver="adam",
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        n_jobs=None,
+        class_weight=None,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
@@ -470,14 +498,38 @@ class MLPClassifier(MLPEstimator):
         k: v for k, v in MLPEstimator._parameter_constraints.items() if k != "task"
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), *, activation="relu", dropout=0.0,
-                 penalty="l2", alpha=1e-4, l1_ratio=0.15, solver="adam",
-                 learning_rate_init=0.001, learning_rate="constant", power_t=0.5,
-                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, rho=0.9, batch_size="auto", max_iter=200, tol=1e-4,
-                 n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
-                 shuffle=True, random_state=None, warm_start=False, verbose=0,
-                 n_jobs=None, class_weight=None):  # fmt: skip
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        activation="relu",
+        dropout=0.0,
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        solver="adam",
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        n_jobs=None,
+        class_weight=None,
+    ):
         params = dict(locals())
         del params["self"]
         for name, value in params.items():
@@ -526,14 +578,37 @@ class MLPRegressor(MLPEstimator):
         if k not in ("task", "class_weight")
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), *, activation="relu", dropout=0.0,
-                 penalty="l2", alpha=1e-4, l1_ratio=0.15, solver="adam",
-                 learning_rate_init=0.001, learning_rate="constant", power_t=0.5,
-                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, rho=0.9, batch_size="auto", max_iter=200, tol=1e-4,
-                 n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
-                 shuffle=True, random_state=None, warm_start=False, verbose=0,
-                 n_jobs=None):  # fmt: skip
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        activation="relu",
+        dropout=0.0,
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        solver="adam",
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        n_jobs=None,
+    ):
         params = dict(locals())
         del params["self"]
         for name, value in params.items():

@@ -62,9 +62,10 @@ class Monitor:
             return _fitted_attributes(self.est, net)
 
         return self.task.call_on_fit_task_end(
-            estimator=self.est, reconstruction_attributes=fitted_attributes,
+            estimator=self.est,
+            reconstruction_attributes=fitted_attributes,
             **self.data,
-        )  # fmt: skip
+        )
 
 
 def _fitted_attributes(est, net):

@@ -85,8 +85,9 @@ class MLPNetwork:
         n_params = self.sizes[:-1] * self.sizes[1:] + self.sizes[1:]
         self.offsets = np.concatenate([[0], np.cumsum(n_params)[:-1]]).astype(np.int64)
         self.activation, self.dropout = activation, dropout
-        self.params = (np.zeros(int(n_params.sum()), dtype=dtype) if params is None
-                       else params)  # fmt: skip
+        self.params = (
+            np.zeros(int(n_params.sum()), dtype=dtype) if params is None else params
+        )
         self.n_outputs = int(self.sizes[-1])
 
     @property
@@ -97,8 +98,13 @@ class MLPNetwork:
         return self.params.dtype
 
     def copy(self):
-        return MLPNetwork(self.sizes, self.params.dtype, self.activation, self.dropout,
-                          self.params.copy())  # fmt: skip
+        return MLPNetwork(
+            self.sizes,
+            self.params.dtype,
+            self.activation,
+            self.dropout,
+            self.params.copy(),
+        )
 
     def _layer(self, layer):
         n_in, n_out = self.sizes[layer], self.sizes[layer + 1]
@@ -110,8 +116,11 @@ class MLPNetwork:
     def shapes(self):
         """The shape of every weight matrix and bias vector, layer by layer."""
         sizes = [int(size) for size in self.sizes]
-        return [shape for n_in, n_out in zip(sizes, sizes[1:])
-                for shape in ((n_in, n_out), (n_out,))]  # fmt: skip
+        return [
+            shape
+            for n_in, n_out in zip(sizes, sizes[1:])
+            for shape in ((n_in, n_out), (n_out,))
+        ]
 
     @property
     def coefs(self):

@@ -13,8 +13,13 @@ import numpy as np
 
 from ._kernels.bundles import Penalty
 
-__all__ = ["PENALTIES", "PenaltyTerm", "penalty_strengths", "penalty_value",
-           "soft_threshold"]  # fmt: skip
+__all__ = [
+    "PENALTIES",
+    "PenaltyTerm",
+    "penalty_strengths",
+    "penalty_value",
+    "soft_threshold",
+]
 
 
 @dataclass(frozen=True)

@@ -130,8 +130,9 @@ class EpochRunner:
         carried = [step, 0.0]  # step and summed loss, carried across segments
 
         def run(rows, first_batch, end):
-            segment = Segment(rows, self.batch_size, carried[0], carried[1],
-                              first_batch, end)  # fmt: skip
+            segment = Segment(
+                rows, self.batch_size, carried[0], carried[1], first_batch, end
+            )
             counter = np.zeros(1, dtype=np.int64)
 
             def part(worker):
@@ -160,8 +161,9 @@ class DenseRunner(EpochRunner):
         k, p = net.n_outputs, net.n_features
         batch_rows = min(batch_size, X.shape[0])
         most = max(1, batch_rows // MIN_CHUNK_ROWS[k == 1])
-        n_chunks = int(min(MAX_CHUNKS, max(1, batch_rows * p * k // PARALLEL_BATCH_WORK),
-                           most))  # fmt: skip
+        n_chunks = int(
+            min(MAX_CHUNKS, max(1, batch_rows * p * k // PARALLEL_BATCH_WORK), most)
+        )
         super().__init__(batch_size, n_jobs, n_chunks)
         chunk_rows = -(-batch_rows // n_chunks)
         self.data = DenseData(X, Y, sample_weight)
@@ -204,8 +206,12 @@ def weight_scaled(hyper):
     The factor 1 - eta * a2 must stay positive (eta <= lr in every schedule).
     """
     optimizer, penalty = hyper.optimizer, hyper.penalty
-    return (optimizer.kind in MOMENTUM_KINDS and optimizer.momentum == 0.0 and penalty.a1 == 0.0
-            and optimizer.lr * penalty.a2 < 0.5)  # fmt: skip
+    return (
+        optimizer.kind in MOMENTUM_KINDS
+        and optimizer.momentum == 0.0
+        and penalty.a1 == 0.0
+        and optimizer.lr * penalty.a2 < 0.5
+    )
 
 
 class CSRRunner(EpochRunner):
@@ -285,11 +291,20 @@ class MLPRunner(EpochRunner):
         sizes, dtype = net.sizes, net.params.dtype
         if sp.issparse(X):
             dense = np.empty((0, X.shape[1]), dtype=dtype)
-            self.data = MLPData(dense, X.data, X.indices, X.indptr, True, Y, sample_weight)
+            self.data = MLPData(
+                dense, X.data, X.indices, X.indptr, True, Y, sample_weight
+            )
         else:
             empty = np.empty(0, dtype=dtype)
-            self.data = MLPData(X, empty, np.empty(0, np.int32), np.empty(0, np.int32),
-                                False, Y, sample_weight)  # fmt: skip
+            self.data = MLPData(
+                X,
+                empty,
+                np.empty(0, np.int32),
+                np.empty(0, np.int32),
+                False,
+                Y,
+                sample_weight,
+            )
         self.net = net
         # A stream of its own: the epochs' dropout seeds must not depend on
         # how many draws shuffling took (sample weights == repetitions).
@@ -315,8 +330,9 @@ class MLPRunner(EpochRunner):
         seed = np.uint64(self.seeds.randint(np.iinfo(np.int64).max))
         # No dropout: keep is None, and the dropout code is not compiled.
         keep = float(1.0 - net.dropout) if net.dropout > 0 else None
-        layers = Layers(net.sizes, net.offsets, ACTIVATIONS[net.activation].code, keep,
-                        seed)  # fmt: skip
+        layers = Layers(
+            net.sizes, net.offsets, ACTIVATIONS[net.activation].code, keep, seed
+        )
         return self.data, layers
 
     def kernel(self, hyper):

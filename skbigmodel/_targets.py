@@ -107,8 +107,11 @@ class RegressorTarget(RegressorMixin):
         return sample_weight
 
     def _validation_score(self, raw, y, sample_weight):
-        return r2_score(y, raw * self._target_scale + self._target_shift,
-                        sample_weight=sample_weight)  # fmt: skip
+        return r2_score(
+            y,
+            raw * self._target_scale + self._target_shift,
+            sample_weight=sample_weight,
+        )
 
     def _stratify(self, y):
         return None
@@ -191,7 +194,11 @@ class ClassifierTarget(ClassifierMixin):
 
     @property
     def _n_outputs(self):
-        return 1 if self.classes_.size == 2 and not self._multilabel else self.classes_.size
+        return (
+            1
+            if self.classes_.size == 2 and not self._multilabel
+            else self.classes_.size
+        )
 
     def _scaled_problem(self, loss, a1, a2):
         return 0.0, a1, a2, 1.0
@@ -212,8 +219,12 @@ class ClassifierTarget(ClassifierMixin):
         # "balanced" divides by each class's total weight: a class whose
         # samples all weigh zero would get an infinite weight (0 * inf = NaN).
         with np.errstate(divide="ignore"):
-            weights = compute_class_weight(self.class_weight, classes=self.classes_,
-                                           y=y, sample_weight=sample_weight)  # fmt: skip
+            weights = compute_class_weight(
+                self.class_weight,
+                classes=self.classes_,
+                y=y,
+                sample_weight=sample_weight,
+            )
         weights = np.where(np.isfinite(weights), weights, 0.0)
         return sample_weight * weights[np.searchsorted(self.classes_, y)]
 
@@ -228,8 +239,9 @@ class ClassifierTarget(ClassifierMixin):
         if self._multilabel:  # add-one smoothing, in units of weight
             positive = sample_weight @ Y + 1.0
             return np.log(positive / (sample_weight.sum() + 2.0 - positive))
-        counts = np.bincount(Y[:, 0].astype(np.intp), weights=sample_weight,
-                             minlength=self.classes_.size)  # fmt: skip
+        counts = np.bincount(
+            Y[:, 0].astype(np.intp), weights=sample_weight, minlength=self.classes_.size
+        )
         prior = (counts + 1.0) / (counts.sum() + counts.size)  # add-one smoothing
         if self.classes_.size == 2:
             return np.log(prior[1:] / prior[0])

@@ -158,8 +158,9 @@ class ThreadChooser:
             threads = self.n_threads if self.n_threads not in self.probe else 1
             if epoch_batches is None:
                 return threads, self.PROBE_BATCHES
-            return threads, min(self.PROBE_BATCHES,
-                                max(self.MIN_PROBE_BATCHES, epoch_batches // 8))  # fmt: skip
+            return threads, min(
+                self.PROBE_BATCHES, max(self.MIN_PROBE_BATCHES, epoch_batches // 8)
+            )
         return self.best, self.RUN_BATCHES
 
     def record(self, threads, batches, seconds):
@@ -171,7 +172,9 @@ class ThreadChooser:
             return
         self.probe[threads] = seconds / max(batches, 1)
         if len(self.probe) == 2:
-            one_faster = self.probe[1] * self.ONE_THREAD_MARGIN < self.probe[self.n_threads]
+            one_faster = (
+                self.probe[1] * self.ONE_THREAD_MARGIN < self.probe[self.n_threads]
+            )
             best = 1 if one_faster else self.n_threads
             same = best == self.best
             self.interval = min(2 * self.interval, self.MAX_INTERVAL) if same else 2

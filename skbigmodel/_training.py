@@ -66,8 +66,22 @@ def with_learning_rate(hyper, lr):
     return hyper._replace(optimizer=hyper.optimizer._replace(lr=float(lr)))
 
 
-def train(net, state, hyper, runner, train_rows, *, rng, shuffle, max_epochs,
-          monitor, history, stopping=None, validate=None, loss_unit=1.0):  # fmt: skip
+def train(
+    net,
+    state,
+    hyper,
+    runner,
+    train_rows,
+    *,
+    rng,
+    shuffle,
+    max_epochs,
+    monitor,
+    history,
+    stopping=None,
+    validate=None,
+    loss_unit=1.0,
+):
     """Train ``net`` in place for up to ``max_epochs`` epochs; fill ``history``.
 
     state : the ``OptimizerState``. hyper : the kernels' ``Hyper`` bundle.
@@ -96,8 +110,17 @@ def train(net, state, hyper, runner, train_rows, *, rng, shuffle, max_epochs,
                 order = train_rows
                 if shuffle:
                     order = shuffled(train_rows, rng.randint(2**63 - 1, dtype=np.int64))
-                loss, score = _epoch(net, state, hyper, runner, order, validate,
-                                     history, epoch, loss_unit)  # fmt: skip
+                loss, score = _epoch(
+                    net,
+                    state,
+                    hyper,
+                    runner,
+                    order,
+                    validate,
+                    history,
+                    epoch,
+                    loss_unit,
+                )
             stop = monitor.epoch_end(epoch + 1, loss, score, net)
             if lowest.exploded(loss):
                 lowest.restore(net, state, epoch + 1, loss, loss_unit)
@@ -141,7 +164,9 @@ def _epoch(net, state, hyper, runner, order, validate, history, epoch, loss_unit
     total_weight = order.size / hyper.weight_scale
     # tol applies to the loss of the standardised problem: scale-free
     penalty = hyper.penalty
-    loss = loss_sum / total_weight + penalty_value(net.penalized, penalty.a1, penalty.a2)
+    loss = loss_sum / total_weight + penalty_value(
+        net.penalized, penalty.a1, penalty.a2
+    )
     if not (np.isfinite(loss) and np.isfinite(net.params).all()):
         raise TrainingDiverged(
             f"Training diverged at epoch {epoch + 1}: the loss is {loss}. "

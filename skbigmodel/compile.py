@@ -35,7 +35,10 @@ def _data(dtype, sparse, index_dtype):
     if sparse:
         X[np.abs(X) < 0.7] = 0.0
         X = sp.csr_matrix(X)
-        X.indices, X.indptr = X.indices.astype(index_dtype), X.indptr.astype(index_dtype)
+        X.indices, X.indptr = (
+            X.indices.astype(index_dtype),
+            X.indptr.astype(index_dtype),
+        )
     return X, y
 
 
@@ -51,19 +54,32 @@ def _paths(every_solver=False):
         name = np.dtype(dtype).name
         for layout in ("dense", np.int32, np.int64):
             sparse = layout != "dense"
-            where = (f"CSR with {np.dtype(layout).name} indices" if sparse
-                     else "dense") + f", {name}"  # fmt: skip
+            where = (
+                f"CSR with {np.dtype(layout).name} indices" if sparse else "dense"
+            ) + f", {name}"
             options = (dtype, sparse, layout if sparse else None)
             for solver in solvers:
-                yield (f"LogisticClassifier(solver={solver!r}), {where}",
-                       LogisticClassifier(solver=solver), options)  # fmt: skip
+                yield (
+                    f"LogisticClassifier(solver={solver!r}), {where}",
+                    LogisticClassifier(solver=solver),
+                    options,
+                )
                 for loss in losses:
-                    yield (f"LinearRegressor(loss={loss!r}, solver={solver!r}), {where}",
-                           LinearRegressor(loss=loss, solver=solver), options)  # fmt: skip
-                yield (f"MLPClassifier(solver={solver!r}), {where}",
-                       MLPClassifier((4,), solver=solver), options)  # fmt: skip
-                yield (f"MLPRegressor(solver={solver!r}), {where}",
-                       MLPRegressor((4,), solver=solver), options)  # fmt: skip
+                    yield (
+                        f"LinearRegressor(loss={loss!r}, solver={solver!r}), {where}",
+                        LinearRegressor(loss=loss, solver=solver),
+                        options,
+                    )
+                yield (
+                    f"MLPClassifier(solver={solver!r}), {where}",
+                    MLPClassifier((4,), solver=solver),
+                    options,
+                )
+                yield (
+                    f"MLPRegressor(solver={solver!r}), {where}",
+                    MLPRegressor((4,), solver=solver),
+                    options,
+                )
             if sparse:
                 sgd = LogisticClassifier(solver="sgd", momentum=0.0)
                 yield f"LogisticClassifier, plain SGD, {where}", sgd, options
@@ -98,7 +114,9 @@ def compile_all(file=None, every_solver=False):
                 estimator.set_params(max_iter=1, random_state=0).fit(X, target)
                 estimator.predict(X)
         seconds = time.perf_counter() - start
-        print(f"[{number}/{len(paths)}] {label}: {seconds:.1f} s", file=file, flush=True)
+        print(
+            f"[{number}/{len(paths)}] {label}: {seconds:.1f} s", file=file, flush=True
+        )
     return time.perf_counter() - began
 
 
@@ -106,8 +124,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m skbigmodel.compile", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--all", action="store_true",
-                        help="every solver and regression loss, not only the defaults")  # fmt: skip
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every solver and regression loss, not only the defaults",
+    )
     args = parser.parse_args(argv)
     seconds = compile_all(every_solver=args.all)
     print(f"skbigmodel kernels compiled and cached in {seconds:.1f} s")

@@ -62,9 +62,17 @@ def trusted_types():
     from ._network import LinearNetwork, MLPNetwork
     from ._training import OptimizerState
 
-    types = [LinearRegressor, LogisticClassifier, MLPClassifier, MLPEstimator,
-             MLPRegressor, LinearNetwork, MLPNetwork, OptimizerState,
-             sp.csr_matrix]  # fmt: skip
+    types = [
+        LinearRegressor,
+        LogisticClassifier,
+        MLPClassifier,
+        MLPEstimator,
+        MLPRegressor,
+        LinearNetwork,
+        MLPNetwork,
+        OptimizerState,
+        sp.csr_matrix,
+    ]
     return sorted(_type_name(cls) for cls in types)
 
 
@@ -224,21 +232,31 @@ def _fitted_state_problem(est):
 
     net, state = est._network, est._opt_state
     params = net.params
-    if not (isinstance(params, np.ndarray) and params.ndim == 1
-            and params.dtype in (np.float32, np.float64)
-            and params.flags.c_contiguous):  # fmt: skip
+    if not (
+        isinstance(params, np.ndarray)
+        and params.ndim == 1
+        and params.dtype in (np.float32, np.float64)
+        and params.flags.c_contiguous
+    ):
         return "parameters are not a contiguous float32/float64 vector"
     n_features, n_outputs = int(est.n_features_in_), int(est._n_outputs)
     if isinstance(net, LinearNetwork):
         expected = n_outputs * (n_features + 1)
         if (net.n_features, net.n_outputs, net.n_coef) != (
-            n_features, n_outputs, n_outputs * n_features,
-        ):  # fmt: skip
+            n_features,
+            n_outputs,
+            n_outputs * n_features,
+        ):
             return "network shape differs from the estimator's"
     elif isinstance(net, MLPNetwork):
         sizes, offsets = net.sizes, net.offsets
-        if not all(isinstance(a, np.ndarray) and a.dtype == np.int64 and a.ndim == 1
-                   for a in (sizes, offsets)) or sizes.size < 2:  # fmt: skip
+        if (
+            not all(
+                isinstance(a, np.ndarray) and a.dtype == np.int64 and a.ndim == 1
+                for a in (sizes, offsets)
+            )
+            or sizes.size < 2
+        ):
             return "layer sizes are not a vector of int64"
         # Python integers: products of crafted sizes must not wrap around.
         dims = [int(size) for size in sizes]
@@ -258,9 +276,15 @@ def _fitted_state_problem(est):
         return f"unexpected network type {type(net).__name__}"
     if params.size != expected:
         return f"{params.size} parameters where the shapes need {expected}"
-    if not (isinstance(state, OptimizerState)
-            and all(isinstance(a, np.ndarray) and a.shape == params.shape
-                    and a.dtype == net.moment_dtype for a in (state.m, state.v))
-            and int(state.step) >= 0):  # fmt: skip
+    if not (
+        isinstance(state, OptimizerState)
+        and all(
+            isinstance(a, np.ndarray)
+            and a.shape == params.shape
+            and a.dtype == net.moment_dtype
+            for a in (state.m, state.v)
+        )
+        and int(state.step) >= 0
+    ):
         return "optimiser moments do not match the parameters"
     return None

@@ -22,8 +22,13 @@ from ._mlp import MLPClassifier, MLPEstimator, MLPRegressor
 
 __all__ = ["register_converters", "to_onnx"]
 
-_ESTIMATORS = (LinearRegressor, LogisticClassifier, MLPClassifier, MLPRegressor,
-               MLPEstimator)  # fmt: skip
+_ESTIMATORS = (
+    LinearRegressor,
+    LogisticClassifier,
+    MLPClassifier,
+    MLPRegressor,
+    MLPEstimator,
+)
 # "nocl" only because skl2onnx's ZipMap step asks for it.
 _OPTIONS = {"zipmap": [False, True, "columns"], "nocl": [False]}
 GELU_OPSET = 20  # first opset with a Gelu operator
@@ -31,21 +36,41 @@ GELU_OPSET = 20  # first opset with a Gelu operator
 # Cephes' rational approximations of erf (|x| <= 1, T/U) and erfc (1 < x < 8,
 # P/Q), the ones scipy.special.erf evaluates: onnxruntime has no double
 # kernel for Erf (nor Gelu), so a double graph computes erf from these.
-_ERF_T = [9.60497373987051638749e0, 9.00260197203842689217e1,
-          2.23200534594684319226e3, 7.00332514112805075473e3,
-          5.55923013010394962768e4]  # fmt: skip
-_ERF_U = [3.35617141647503099647e1, 5.21357949780152679795e2,
-          4.59432382970980127987e3, 2.26290000613890934246e4,
-          4.92673942608635921086e4]  # fmt: skip
-_ERFC_P = [2.46196981473530512524e-10, 5.64189564831068821977e-1,
-           7.46321056442269912687e0, 4.86371970985681366614e1,
-           1.96520832956077098242e2, 5.26445194995477358631e2,
-           9.34528527171957607540e2, 1.02755188689515710272e3,
-           5.57535335369399327526e2]  # fmt: skip
-_ERFC_Q = [1.32281951154744992508e1, 8.67072140885989742329e1,
-           3.54937778887819891062e2, 9.75708501743205489753e2,
-           1.82390916687909736289e3, 2.24633760818710981792e3,
-           1.65666309194161350182e3, 5.57535340817727675546e2]  # fmt: skip
+_ERF_T = [
+    9.60497373987051638749e0,
+    9.00260197203842689217e1,
+    2.23200534594684319226e3,
+    7.00332514112805075473e3,
+    5.55923013010394962768e4,
+]
+_ERF_U = [
+    3.35617141647503099647e1,
+    5.21357949780152679795e2,
+    4.59432382970980127987e3,
+    2.26290000613890934246e4,
+    4.92673942608635921086e4,
+]
+_ERFC_P = [
+    2.46196981473530512524e-10,
+    5.64189564831068821977e-1,
+    7.46321056442269912687e0,
+    4.86371970985681366614e1,
+    1.96520832956077098242e2,
+    5.26445194995477358631e2,
+    9.34528527171957607540e2,
+    1.02755188689515710272e3,
+    5.57535335369399327526e2,
+]
+_ERFC_Q = [
+    1.32281951154744992508e1,
+    8.67072140885989742329e1,
+    3.54937778887819891062e2,
+    9.75708501743205489753e2,
+    1.82390916687909736289e3,
+    2.24633760818710981792e3,
+    1.65666309194161350182e3,
+    5.57535340817727675546e2,
+]
 # erfc(8) < 1e-28: beyond, 1 - erfc(x) is 1 in double.
 _ERFC_CLIP = 8.0
 
@@ -92,9 +117,13 @@ def register_converters():
     skl2onnx = _import_skl2onnx()
     for estimator in _ESTIMATORS:
         skl2onnx.update_registered_converter(
-            estimator, f"Skbigmodel{estimator.__name__}", _calculate_shapes,
-            _convert, parser=_parse, options=_OPTIONS,
-        )  # fmt: skip
+            estimator,
+            f"Skbigmodel{estimator.__name__}",
+            _calculate_shapes,
+            _convert,
+            parser=_parse,
+            options=_OPTIONS,
+        )
     _registered = True
 
 
@@ -391,13 +420,19 @@ def onnx_erf(graph, x):
     # |x| <= 1: x T(x^2) / U(x^2), on x clipped so the other side stays finite
     inner = graph.op("Min", graph.op("Max", x, graph.const(-1.0)), one)
     square = graph.op("Mul", inner, inner)
-    small = graph.op("Div", graph.op("Mul", inner, _polynomial(graph, square, _ERF_T)),
-                     _polynomial(graph, square, _ERF_U, monic=True))  # fmt: skip
+    small = graph.op(
+        "Div",
+        graph.op("Mul", inner, _polynomial(graph, square, _ERF_T)),
+        _polynomial(graph, square, _ERF_U, monic=True),
+    )
     # |x| > 1: sign(x) (1 - erfc(|x|)), erfc(t) = exp(-t^2) P(t) / Q(t)
     t = graph.op("Min", graph.op("Abs", x), graph.const(_ERFC_CLIP))
     decay = graph.op("Exp", graph.op("Neg", graph.op("Mul", t, t)))
-    ratio = graph.op("Div", _polynomial(graph, t, _ERFC_P),
-                     _polynomial(graph, t, _ERFC_Q, monic=True))  # fmt: skip
+    ratio = graph.op(
+        "Div",
+        _polynomial(graph, t, _ERFC_P),
+        _polynomial(graph, t, _ERFC_Q, monic=True),
+    )
     large = graph.op("Sub", one, graph.op("Mul", decay, ratio))
     large = graph.op("Mul", graph.op("Sign", x), large)
     outside = graph.op("Greater", graph.op("Abs", x), one)

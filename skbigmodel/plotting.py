@@ -92,16 +92,30 @@ class TrainingCurveDisplay:
     >>> plt.close(display.figure_)
     """
 
-    def __init__(self, loss_curve, validation_scores=None, estimator_name=None,
-                 *, score_name=None):  # fmt: skip
+    def __init__(
+        self,
+        loss_curve,
+        validation_scores=None,
+        estimator_name=None,
+        *,
+        score_name=None,
+    ):
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
         self.estimator_name = estimator_name
         self.score_name = score_name
 
     @classmethod
-    def from_estimator(cls, estimator, *, ax=None, name=None, loss_kw=None,
-                       score_kw=None, best_epoch_kw=None):  # fmt: skip
+    def from_estimator(
+        cls,
+        estimator,
+        *,
+        ax=None,
+        name=None,
+        loss_kw=None,
+        score_kw=None,
+        best_epoch_kw=None,
+    ):
         """Plot the training curves of a fitted estimator.
 
         Parameters
@@ -178,11 +192,17 @@ class TrainingCurveDisplay:
             estimator_name=type(estimator).__name__,
             score_name=_score_name(estimator),
         )
-        return display.plot(ax=ax, name=name, loss_kw=loss_kw, score_kw=score_kw,
-                            best_epoch_kw=best_epoch_kw)  # fmt: skip
+        return display.plot(
+            ax=ax,
+            name=name,
+            loss_kw=loss_kw,
+            score_kw=score_kw,
+            best_epoch_kw=best_epoch_kw,
+        )
 
-    def plot(self, ax=None, *, name=None, loss_kw=None, score_kw=None,
-             best_epoch_kw=None):  # fmt: skip
+    def plot(
+        self, ax=None, *, name=None, loss_kw=None, score_kw=None, best_epoch_kw=None
+    ):
         """Plot the training curves.
 
         Parameters
@@ -220,16 +240,25 @@ class TrainingCurveDisplay:
         name = self.estimator_name if name is None else name
         epochs = np.arange(1, loss.size + 1)
 
-        loss_kw = {"color": "C0", "label": _label(name, "training loss"),
-                   **(loss_kw or {})}  # fmt: skip
+        loss_kw = {
+            "color": "C0",
+            "label": _label(name, "training loss"),
+            **(loss_kw or {}),
+        }
         self.lines_ = list(ax.plot(epochs, loss, **loss_kw))
         ax.set_xlabel("Epoch")
         ax.set_ylabel("Training loss")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         self.score_ax_, self.best_epoch_ = None, None
         if scores is not None:
-            self._plot_scores(ax, epochs[loss.size - scores.size :], scores, name,
-                              score_kw, best_epoch_kw)  # fmt: skip
+            self._plot_scores(
+                ax,
+                epochs[loss.size - scores.size :],
+                scores,
+                name,
+                score_kw,
+                best_epoch_kw,
+            )
         ax.legend(handles=self.lines_, loc="best")
         self.ax_, self.figure_ = ax, ax.figure
         return self
@@ -266,23 +295,28 @@ class TrainingCurveDisplay:
         ax.patch.set_visible(False)
 
         score_kw = {
-            "color": "C1", "marker": "o", "markevery": [best],
+            "color": "C1",
+            "marker": "o",
+            "markevery": [best],
             "label": _label(name, f"validation {score_name}"),
             **(score_kw or {}),
-        }  # fmt: skip
+        }
         self.lines_ += score_ax.plot(epochs, scores, **score_kw)
         score_ax.set_ylabel(f"Validation {score_name}")
         best_epoch_kw = {
-            "color": "0.5", "linestyle": "--", "linewidth": 1,
+            "color": "0.5",
+            "linestyle": "--",
+            "linewidth": 1,
             "label": f"Best validation epoch ({self.best_epoch_})",
             **(best_epoch_kw or {}),
-        }  # fmt: skip
+        }
         self.lines_.append(ax.axvline(self.best_epoch_, **best_epoch_kw))
         # loc="best" only avoids the artists of the legend's own axes: give
         # ax_ an invisible copy of the scores (in score_ax_'s coordinates;
         # add_artist leaves ax_'s data limits alone).
-        ax.add_artist(Line2D(epochs, scores, transform=score_ax.transData,
-                             visible=False))  # fmt: skip
+        ax.add_artist(
+            Line2D(epochs, scores, transform=score_ax.transData, visible=False)
+        )
         self.score_ax_ = score_ax
 
 

@@ -16,8 +16,14 @@ __all__ = ["estimator_state", "mlp_raw_outputs", "run_python", "sparse_classific
 def sparse_classification(n_samples=800, n_features=300, density=0.05, seed=0):
     """A CSR matrix with a binary target that depends on it linearly."""
     rng = np.random.default_rng(seed)
-    X = sp.random(n_samples, n_features, density=density, format="csr",
-                  random_state=rng, data_rvs=rng.standard_normal)  # fmt: skip
+    X = sp.random(
+        n_samples,
+        n_features,
+        density=density,
+        format="csr",
+        random_state=rng,
+        data_rvs=rng.standard_normal,
+    )
     w = rng.standard_normal(n_features)
     y = (X @ w + 0.1 * rng.standard_normal(n_samples) > 0).astype(int)
     return X, y
@@ -35,8 +41,13 @@ def run_python(script, timeout=600, **env):
     with ``env``.
     """
     env = dict(os.environ, **env)
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env,
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -48,12 +48,13 @@ class Recorder:
     [
         (lambda: LogisticClassifier(max_iter=4, random_state=0), "multiclass_data"),
         (lambda: LinearRegressor(max_iter=4, random_state=0), "regression_data"),
-        (lambda: MLPClassifier(max_iter=4, random_state=0, **SMALL_MLP),
-         "binary_data"),
-        (lambda: MLPRegressor(max_iter=4, random_state=0, **SMALL_MLP),
-         "regression_data"),
+        (lambda: MLPClassifier(max_iter=4, random_state=0, **SMALL_MLP), "binary_data"),
+        (
+            lambda: MLPRegressor(max_iter=4, random_state=0, **SMALL_MLP),
+            "regression_data",
+        ),
     ],
-)  # fmt: skip
+)
 def test_scoring_monitor_scores_every_epoch(make, data, request):
     X, y = request.getfixturevalue(data)
     est = make()
@@ -104,8 +105,14 @@ def test_partial_fit_is_a_task_of_one_epoch(binary_data):
     est = LogisticClassifier(random_state=0).set_callbacks(recorder)
     est.partial_fit(X, y, classes=np.unique(y))
     est.partial_fit(X, y)
-    one_call = ["setup", ("begin", "fit"), ("begin", "epoch"), ("end", "epoch"),
-                ("end", "fit"), "teardown"]  # fmt: skip
+    one_call = [
+        "setup",
+        ("begin", "fit"),
+        ("begin", "epoch"),
+        ("end", "epoch"),
+        ("end", "fit"),
+        "teardown",
+    ]
     assert recorder.events == one_call * 2
 
 
@@ -165,8 +172,9 @@ def test_verbose_reports_the_loss_curve(capsys):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 3))
     y = 1000 * X @ [1.0, -2.0, 0.5] + 5000  # the kernels see standardised targets
-    est = LinearRegressor(max_iter=3, verbose=1, early_stopping=True, tol=0,
-                          random_state=0).fit(X, y)  # fmt: skip
+    est = LinearRegressor(
+        max_iter=3, verbose=1, early_stopping=True, tol=0, random_state=0
+    ).fit(X, y)
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 3
     pattern = r"Epoch (\d+), loss = ([\d.e+-]+), validation score = ([\d.e+-]+), "

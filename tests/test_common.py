@@ -45,8 +45,12 @@ def _mlp():
     for solver, activations in MLP_GRID.items():
         for penalty, activation in activations.items():
             for Estimator in (MLPClassifier, MLPRegressor):
-                yield Estimator(hidden_layer_sizes=(16,), solver=solver,
-                                penalty=penalty, activation=activation)  # fmt: skip
+                yield Estimator(
+                    hidden_layer_sizes=(16,),
+                    solver=solver,
+                    penalty=penalty,
+                    activation=activation,
+                )
     yield MLPClassifier(hidden_layer_sizes=(8, 8), activation="identity")
     yield MLPClassifier(dropout=0.2)
     yield MLPRegressor(dropout=0.5, activation="gelu")

@@ -27,10 +27,13 @@ def _cluster(directory, **workers):
     # serves /health on a port (8787 by default): a free loopback port
     # instead, so clusters of concurrent test runs do not collide.
     cluster = LocalCluster(
-        host="127.0.0.1", protocol="tcp", dashboard_address=None,
+        host="127.0.0.1",
+        protocol="tcp",
+        dashboard_address=None,
         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        local_directory=str(directory), **workers,
-    )  # fmt: skip
+        local_directory=str(directory),
+        **workers,
+    )
     return cluster, Client(cluster, set_as_default=False)
 
 
@@ -110,13 +113,19 @@ def test_incremental_logistic_classifier(client, classification):
     order = _incremental_order(0)
     assert order != sorted(order)  # the blocks really are shuffled
     with get_task_stream(client) as tasks:
-        inc = Incremental(LogisticClassifier(batch_size=32, random_state=0),
-                          random_state=0)  # fmt: skip
+        inc = Incremental(
+            LogisticClassifier(batch_size=32, random_state=0), random_state=0
+        )
         inc.fit(_blocks(X), _blocks(y), classes=np.unique(y))
     assert _ran_on(client, tasks, "fit-")
     # One partial_fit per block, one after the other, in dask-ml's order.
-    manual = _partial_fit_by_hand(LogisticClassifier(batch_size=32, random_state=0),
-                                  X, y, order, classes=np.unique(y))  # fmt: skip
+    manual = _partial_fit_by_hand(
+        LogisticClassifier(batch_size=32, random_state=0),
+        X,
+        y,
+        order,
+        classes=np.unique(y),
+    )
     assert inc.estimator_.n_iter_ == N_BLOCKS
     assert np.array_equal(inc.estimator_.coef_, manual.coef_)
     assert np.array_equal(inc.estimator_.intercept_, manual.intercept_)
@@ -128,15 +137,21 @@ def test_incremental_logistic_classifier(client, classification):
 
 
 def test_incremental_linear_regressor(client):
-    X, y = make_regression(n_samples=N_BLOCKS * BLOCK_ROWS, n_features=8, noise=1.0,
-                           random_state=0)  # fmt: skip
+    X, y = make_regression(
+        n_samples=N_BLOCKS * BLOCK_ROWS, n_features=8, noise=1.0, random_state=0
+    )
     inc = Incremental(
         LinearRegressor(batch_size=32, random_state=0), shuffle_blocks=False
     )
     inc.partial_fit(_blocks(X), _blocks(y))
     inc.partial_fit(_blocks(X), _blocks(y))  # a second pass continues the first
-    manual = _partial_fit_by_hand(LinearRegressor(batch_size=32, random_state=0), X, y,
-                                  range(N_BLOCKS), n_passes=2)  # fmt: skip
+    manual = _partial_fit_by_hand(
+        LinearRegressor(batch_size=32, random_state=0),
+        X,
+        y,
+        range(N_BLOCKS),
+        n_passes=2,
+    )
     assert inc.estimator_.n_iter_ == 2 * N_BLOCKS
     assert np.array_equal(inc.estimator_.coef_, manual.coef_)
     # On numpy data: dask-ml's own r2_score fails on dask arrays with this
@@ -155,14 +170,24 @@ def test_incremental_multi_output_regressor(client):
     is in Fortran order, and the target scale of a regressor currently
     differs in its last bit with the layout of y).
     """
-    X, Y = make_regression(n_samples=N_BLOCKS * BLOCK_ROWS, n_features=8,
-                           n_targets=3, noise=1.0, random_state=0)  # fmt: skip
+    X, Y = make_regression(
+        n_samples=N_BLOCKS * BLOCK_ROWS,
+        n_features=8,
+        n_targets=3,
+        noise=1.0,
+        random_state=0,
+    )
     targets = dd.from_array(Y, chunksize=BLOCK_ROWS)
     assert targets.npartitions == N_BLOCKS
     inc = Incremental(LinearRegressor(batch_size=32, random_state=0), random_state=1)
     inc.fit(_blocks(X), targets)
-    manual = _partial_fit_by_hand(LinearRegressor(batch_size=32, random_state=0), X, Y,
-                                  _incremental_order(1), frame=True)  # fmt: skip
+    manual = _partial_fit_by_hand(
+        LinearRegressor(batch_size=32, random_state=0),
+        X,
+        Y,
+        _incremental_order(1),
+        frame=True,
+    )
     assert inc.estimator_.coef_.shape == (3, 8)
     assert np.array_equal(inc.estimator_.coef_, manual.coef_)
     assert inc.estimator_.score(X, Y) > 0.9
@@ -170,14 +195,21 @@ def test_incremental_multi_output_regressor(client):
 
 def test_incremental_mlp_classifier(client, classification):
     X, y = classification
-    params = dict(hidden_layer_sizes=(16,), batch_size=50, learning_rate_init=0.01,
-                  random_state=0)  # fmt: skip
+    params = dict(
+        hidden_layer_sizes=(16,), batch_size=50, learning_rate_init=0.01, random_state=0
+    )
     inc = Incremental(MLPClassifier(**params), random_state=0)
     for _ in range(3):  # one pass over the blocks each, continuing the model
         inc.partial_fit(_blocks(X), _blocks(y), classes=np.unique(y))
     # An int random_state gives every pass the same block order.
-    manual = _partial_fit_by_hand(MLPClassifier(**params), X, y, _incremental_order(0),
-                                  n_passes=3, classes=np.unique(y))  # fmt: skip
+    manual = _partial_fit_by_hand(
+        MLPClassifier(**params),
+        X,
+        y,
+        _incremental_order(0),
+        n_passes=3,
+        classes=np.unique(y),
+    )
     assert inc.estimator_.n_iter_ == 3 * N_BLOCKS
     # Close rather than equal: the BLAS thread count, chosen by timing,
     # may change how a product is summed.
@@ -233,6 +265,7 @@ def test_worker_processes(process_client, classification):
     assert _ran_on(process_client, tasks, "batch_of_")  # joblib's tasks
     assert _ran_on(process_client, tasks, "fit-")  # Incremental's
     _assert_same_search(found, reference)
-    manual = _partial_fit_by_hand(LogisticClassifier(random_state=0), X, y,
-                                  range(N_BLOCKS), classes=np.unique(y))  # fmt: skip
+    manual = _partial_fit_by_hand(
+        LogisticClassifier(random_state=0), X, y, range(N_BLOCKS), classes=np.unique(y)
+    )
     assert np.array_equal(inc.estimator_.coef_, manual.coef_)

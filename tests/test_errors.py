@@ -67,8 +67,9 @@ def test_partial_fit_needs_classes_first(binary_data):
 
 def test_divergence_raises_and_keeps_the_previous_model(regression_data):
     X, y = regression_data
-    reg = LinearRegressor(solver="sgd", learning_rate_init=1e-3, max_iter=5,
-                          random_state=0).fit(X, y)  # fmt: skip
+    reg = LinearRegressor(
+        solver="sgd", learning_rate_init=1e-3, max_iter=5, random_state=0
+    ).fit(X, y)
     reg.set_params(learning_rate_init=10.0)
     before = estimator_state(reg)
     X_big = X * 1e150  # squared residuals overflow to inf
@@ -85,10 +86,11 @@ def test_divergence_raises_and_keeps_the_previous_model(regression_data):
     "make",
     [
         lambda: LinearRegressor(solver="sgd", learning_rate_init=10.0),
-        lambda: MLPRegressor(hidden_layer_sizes=(8,), solver="sgd",
-                             learning_rate_init=1.0),
+        lambda: MLPRegressor(
+            hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1.0
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_finite_but_exploding_loss_stops_at_the_lowest_loss(make, regression_data):
     # The loss grows by orders of magnitude per epoch yet stays finite for
     # a while: n_iter_no_change must not end such a fit as if it converged.

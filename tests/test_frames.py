@@ -133,9 +133,11 @@ def test_changed_columns_are_checked_as_scikit_learn_does(est, change, library, 
     outcomes = []
     for model in (clone(est), _reference(est)):
         model.fit(X, y)
-        calls = [lambda m: m.predict(X_changed),
-                 lambda m: m.score(X_changed, y),
-                 lambda m: m.partial_fit(X_changed, y)]  # fmt: skip
+        calls = [
+            lambda m: m.predict(X_changed),
+            lambda m: m.score(X_changed, y),
+            lambda m: m.partial_fit(X_changed, y),
+        ]
         outcomes.append([_behaviour(model, call) for call in calls])
     ours, sklearns = outcomes
     assert ours == sklearns
@@ -173,10 +175,12 @@ def test_validation_set_columns_are_checked(library, table):
 def _preprocessing(categorical):
     if not categorical:
         return StandardScaler()
-    return ColumnTransformer([
-        ("scale", StandardScaler(), NUMERIC),
-        ("encode", OneHotEncoder(sparse_output=False), ["colour"]),
-    ])  # fmt: skip
+    return ColumnTransformer(
+        [
+            ("scale", StandardScaler(), NUMERIC),
+            ("encode", OneHotEncoder(sparse_output=False), ["colour"]),
+        ]
+    )
 
 
 def _predictions(model, X):

@@ -61,9 +61,13 @@ NAMES = {
 }
 
 SPARSE = {
-    "csr": sp.csr_matrix, "csc": sp.csc_matrix, "coo": sp.coo_matrix,
-    "csr_array": sp.csr_array, "csc_array": sp.csc_array, "coo_array": sp.coo_array,
-}  # fmt: skip
+    "csr": sp.csr_matrix,
+    "csc": sp.csc_matrix,
+    "coo": sp.coo_matrix,
+    "csr_array": sp.csr_array,
+    "csc_array": sp.csc_array,
+    "coo_array": sp.coo_array,
+}
 
 FUZZ = settings(
     max_examples=80,
@@ -91,8 +95,20 @@ def problems(draw, classification):
     if rng.random() < 0.1:
         X.flat[rng.integers(X.size)] = np.nan
         issues.add("nan")
-    dtype = draw(st.sampled_from(["float64", "float32", "int", "bool", "float64",
-                                  "float32", "object", "strings"]))  # fmt: skip
+    dtype = draw(
+        st.sampled_from(
+            [
+                "float64",
+                "float32",
+                "int",
+                "bool",
+                "float64",
+                "float32",
+                "object",
+                "strings",
+            ]
+        )
+    )
     X = _with_dtype(X, dtype, rng)
     if dtype == "strings":
         issues.add("strings")
@@ -128,8 +144,21 @@ def _with_dtype(X, dtype, rng):
 
 
 def _labels(draw, rng, n_samples, issues):
-    kind = draw(st.sampled_from(["int", "str", "float", "int", "bool", "str",
-                                 "multilabel", "mixed", "continuous"]))  # fmt: skip
+    kind = draw(
+        st.sampled_from(
+            [
+                "int",
+                "str",
+                "float",
+                "int",
+                "bool",
+                "str",
+                "multilabel",
+                "mixed",
+                "continuous",
+            ]
+        )
+    )
     if kind == "multilabel":  # an indicator matrix of 3 labels
         issues.add("multilabel")  # refused by the linear classifier only
         return (rng.random((n_samples, 3)) < 0.5).astype(int)
@@ -228,8 +257,11 @@ def _call(issues, method, *args, **kwargs):
 
 def _check_fitted(est, X, y, issues):
     """Finite parameters; each prediction method works with finite outputs."""
-    params = est.coefs_ + est.intercepts_ if hasattr(est, "coefs_") else [
-        est.coef_, est.intercept_]  # fmt: skip
+    params = (
+        est.coefs_ + est.intercepts_
+        if hasattr(est, "coefs_")
+        else [est.coef_, est.intercept_]
+    )
     assert all(np.isfinite(p).all() for p in params)
     methods = ["predict"]
     if is_classifier(est):
@@ -290,16 +322,18 @@ def test_every_call_succeeds_or_names_the_problem(name, data):
         if fitted:
             _check_fitted(est, X, y, issues)
             before = pickle.dumps(est.__dict__)
-            updated, _ = _call(later, est.partial_fit, X, y,
-                               sample_weight=sample_weight)  # fmt: skip
+            updated, _ = _call(
+                later, est.partial_fit, X, y, sample_weight=sample_weight
+            )
             if updated:
                 _check_fitted(est, X, y, issues)
             else:  # a failed partial_fit leaves the model as it was
                 assert pickle.dumps(est.__dict__) == before
         first = clone(est)  # partial_fit from scratch
         classes = {"classes": _classes(y)} if classification else {}
-        started, _ = _call(later, first.partial_fit, X, y,
-                           sample_weight=sample_weight, **classes)  # fmt: skip
+        started, _ = _call(
+            later, first.partial_fit, X, y, sample_weight=sample_weight, **classes
+        )
         if not (issues or params.get("class_weight")):
             assert started, "clean data must be accepted by partial_fit"
         if started:
@@ -339,8 +373,9 @@ def test_balanced_class_weight_with_a_class_of_zero_weight(binary_data):
     sample_weight = np.where(y == 2, 0.0, 1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        clf = LogisticClassifier(class_weight="balanced", max_iter=20,
-                                 tol=0.0, random_state=0)  # fmt: skip
+        clf = LogisticClassifier(
+            class_weight="balanced", max_iter=20, tol=0.0, random_state=0
+        )
         clf.fit(X, y, sample_weight=sample_weight)
     assert np.isfinite(clf.coef_).all() and np.isfinite(clf.predict_proba(X)).all()
     assert clf.score(X[y < 2], y[y < 2]) > 0.7
@@ -349,8 +384,7 @@ def test_balanced_class_weight_with_a_class_of_zero_weight(binary_data):
 def test_early_stopping_on_overflowing_predictions_is_divergence(regression_data):
     """The validation R^2 of huge predictions overflowed to -inf, warning."""
     X, y = regression_data
-    reg = LinearRegressor(solver="sgd", early_stopping=True, max_iter=3,
-                          random_state=0)  # fmt: skip
+    reg = LinearRegressor(solver="sgd", early_stopping=True, max_iter=3, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         with pytest.raises(ValueError, match="diverged"):

@@ -26,8 +26,14 @@ from skbigmodel import LinearRegressor, LogisticClassifier
 def test_grid_search_in_a_pipeline(multiclass_data):
     X, y = multiclass_data
     pipe = make_pipeline(StandardScaler(), LogisticClassifier(random_state=0))
-    grid = GridSearchCV(pipe, {"logisticclassifier__penalty": ["l2", "l1"],
-                               "logisticclassifier__alpha": [1e-4, 1e-2]}, cv=3)  # fmt: skip
+    grid = GridSearchCV(
+        pipe,
+        {
+            "logisticclassifier__penalty": ["l2", "l1"],
+            "logisticclassifier__alpha": [1e-4, 1e-2],
+        },
+        cv=3,
+    )
     grid.fit(X, y)
     assert grid.best_score_ > 0.6
     assert cross_val_score(clone(pipe), X, y, cv=3).mean() > 0.6
@@ -130,15 +136,30 @@ def test_imports_and_fits_from_a_read_only_install(tmp_path):
     XDG_CACHE_HOME point into /proc where no directory can be created.
     """
     site = tmp_path / "site"
-    shutil.copytree(os.path.dirname(skbigmodel.__file__), site / "skbigmodel",
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        os.path.dirname(skbigmodel.__file__),
+        site / "skbigmodel",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     python = shlex.join([sys.executable, "-c", READ_ONLY_FIT])
-    script = (f"mount --bind {site} {site} && mount -o remount,bind,ro {site} "
-              f"&& exec {python}")  # fmt: skip
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(site),
-           "HOME": "/proc/nonexistent", "XDG_CACHE_HOME": "/proc/nonexistent"}  # fmt: skip
-    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], env=env, cwd="/",
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    script = (
+        f"mount --bind {site} {site} && mount -o remount,bind,ro {site} "
+        f"&& exec {python}"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(site),
+        "HOME": "/proc/nonexistent",
+        "XDG_CACHE_HOME": "/proc/nonexistent",
+    }
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     score, cache = done.stdout.split()
     assert float(score) > 0.8 and cache == "NullCache"

@@ -34,8 +34,10 @@ FIT_UNTIL_INTERRUPTED = textwrap.dedent(
 def test_ctrl_c_keeps_the_last_good_model(name):
     process = subprocess.Popen(
         [sys.executable, "-c", FIT_UNTIL_INTERRUPTED.format(name=name)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout.readline().strip() == "fitting"
         time.sleep(1.5)

@@ -21,22 +21,33 @@ SOLVERS = ["adam", "sgd", "rmsprop"]
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
 def test_l1_gives_exact_zeros(binary_data, regression_data, solver, penalty):
     X, y = binary_data
-    clf = LogisticClassifier(penalty=penalty, alpha=0.05, l1_ratio=0.9, solver=solver,
-                             learning_rate_init=0.01, random_state=0).fit(X, y)
+    clf = LogisticClassifier(
+        penalty=penalty,
+        alpha=0.05,
+        l1_ratio=0.9,
+        solver=solver,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X, y)
     assert 0 < np.sum(clf.coef_ == 0.0) < clf.coef_.size
     huge = clone(clf).set_params(alpha=50.0).fit(X, y)
     assert np.all(huge.coef_ == 0.0)
     X, y = regression_data
-    reg = LinearRegressor(penalty=penalty, alpha=1e3, l1_ratio=0.9, solver=solver,
-                          random_state=0).fit(X, y)  # fmt: skip
+    reg = LinearRegressor(
+        penalty=penalty, alpha=1e3, l1_ratio=0.9, solver=solver, random_state=0
+    ).fit(X, y)
     assert np.all(reg.coef_ == 0.0)
 
 
 def test_l1_path_has_more_zeros_as_alpha_grows(binary_data):
     X, y = binary_data
     zeros = [
-        np.sum(LogisticClassifier(penalty="l1", alpha=alpha, random_state=0)
-               .fit(X, y).coef_ == 0)  # fmt: skip
+        np.sum(
+            LogisticClassifier(penalty="l1", alpha=alpha, random_state=0)
+            .fit(X, y)
+            .coef_
+            == 0
+        )
         for alpha in [1e-4, 1e-2, 5e-2, 2e-1]
     ]
     assert zeros == sorted(zeros) and zeros[-1] > zeros[0]
@@ -98,8 +109,9 @@ def test_multioutput_regression_and_partial_fit(multioutput_data):
 
 def test_early_stopping_on_a_held_out_fraction(binary_data):
     X, y = binary_data
-    clf = LogisticClassifier(early_stopping=True, n_iter_no_change=3, max_iter=300,
-                             random_state=0).fit(X, y)  # fmt: skip
+    clf = LogisticClassifier(
+        early_stopping=True, n_iter_no_change=3, max_iter=300, random_state=0
+    ).fit(X, y)
     assert clf.n_iter_ < 300
     assert len(clf.validation_scores_) == clf.n_iter_
     assert clf.best_validation_score_ == max(clf.validation_scores_)
@@ -126,13 +138,16 @@ def test_warm_start_continues_from_the_previous_solution(binary_data):
     assert clf.loss_curve_[5] < cold.loss_curve_[0]
 
 
-@pytest.mark.parametrize("kind, params", [
-    ("dense-binary", {}),
-    ("dense-multiclass", {}),
-    ("csr", {}),
-    ("csr", dict(solver="sgd", momentum=0.0)),  # the weight-scale kernel
-    ("csr", dict(penalty="elasticnet", alpha=1e-3)),  # lazy L1 and L2
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "kind, params",
+    [
+        ("dense-binary", {}),
+        ("dense-multiclass", {}),
+        ("csr", {}),
+        ("csr", dict(solver="sgd", momentum=0.0)),  # the weight-scale kernel
+        ("csr", dict(penalty="elasticnet", alpha=1e-3)),  # lazy L1 and L2
+    ],
+)
 def test_bitwise_reproducible_whatever_n_jobs(kind, params, multiclass_data):
     """Models and loss curves: the thread chooser's timing-dependent
     segments of an epoch (50 batches on CSR data) change no bit either."""
@@ -144,7 +159,9 @@ def test_bitwise_reproducible_whatever_n_jobs(kind, params, multiclass_data):
         y = y % 2 if kind == "dense-binary" else y
         X = np.hstack([X] * 4)  # enough work per batch for parallel chunks
     fits = [
-        LogisticClassifier(max_iter=20, n_jobs=n_jobs, random_state=0, **params).fit(X, y)
+        LogisticClassifier(max_iter=20, n_jobs=n_jobs, random_state=0, **params).fit(
+            X, y
+        )
         for n_jobs in [1, 2, 2, 1]
     ]
     for fit in fits[1:]:
@@ -203,8 +220,9 @@ def test_accuracy_matches_lbfgs(loader):
     X, y = loader(return_X_y=True)
     ours, lbfgs = [], []
     for seed in range(3):
-        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed,
-                                                            stratify=y)  # fmt: skip
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, random_state=seed, stratify=y
+        )
         model = make_pipeline(StandardScaler(), LogisticClassifier(random_state=seed))
         ours.append(model.fit(X_train, y_train).score(X_test, y_test))
         ref = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))

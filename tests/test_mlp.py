@@ -24,7 +24,9 @@ from ._helpers import mlp_raw_outputs, run_python, sparse_classification
 
 def test_task_decides_the_kind_of_estimator():
     assert is_classifier(MLPEstimator()) and is_classifier(MLPClassifier())
-    assert is_regressor(MLPEstimator(task="regression")) and is_regressor(MLPRegressor())
+    assert is_regressor(MLPEstimator(task="regression")) and is_regressor(
+        MLPRegressor()
+    )
     assert not hasattr(MLPEstimator(task="regression"), "predict_proba")
 
 
@@ -38,8 +40,10 @@ def test_grid_search_scores_by_task(task, multiclass_data, regression_data):
         folds, metric = StratifiedKFold(3), accuracy_score
         # the two ways to split differ on these labels, so the folds tell
         plain = [test for _, test in KFold(3).split(X)]
-        assert any(not np.array_equal(test, other) for (_, test), other
-                   in zip(folds.split(X, y), plain))  # fmt: skip
+        assert any(
+            not np.array_equal(test, other)
+            for (_, test), other in zip(folds.split(X, y), plain)
+        )
     else:
         X, y = regression_data
         folds, metric = KFold(3), r2_score
@@ -48,10 +52,15 @@ def test_grid_search_scores_by_task(task, multiclass_data, regression_data):
     results = grid.cv_results_
     for i, params in enumerate(results["params"]):
         by_hand = [
-            metric(y[test], clone(est).set_params(**params).fit(X[train], y[train])
-                   .predict(X[test]))
+            metric(
+                y[test],
+                clone(est)
+                .set_params(**params)
+                .fit(X[train], y[train])
+                .predict(X[test]),
+            )
             for train, test in folds.split(X, y)
-        ]  # fmt: skip
+        ]
         found = [results[f"split{k}_test_score"][i] for k in range(3)]
         np.testing.assert_allclose(found, by_hand, rtol=1e-12)
     assert grid.best_score_ == max(results["mean_test_score"])
@@ -62,7 +71,9 @@ def test_attributes_and_shapes(multiclass_data, multioutput_data):
     clf = MLPClassifier((12, 7), max_iter=20, random_state=0).fit(X, y)
     assert [W.shape for W in clf.coefs_] == [(15, 12), (12, 7), (7, 4)]
     assert [b.shape for b in clf.intercepts_] == [(12,), (7,), (4,)]
-    assert clf.n_layers_ == 4 and clf.n_outputs_ == 4 and clf.out_activation_ == "softmax"
+    assert (
+        clf.n_layers_ == 4 and clf.n_outputs_ == 4 and clf.out_activation_ == "softmax"
+    )
     np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0)
     X, Y = multioutput_data
     reg = MLPRegressor((16,), max_iter=50, random_state=0).fit(X, Y)
@@ -111,8 +122,9 @@ def test_bitwise_reproducible_whatever_n_jobs(kind, multiclass_data):
     X, y = sparse_classification() if kind == "csr" else multiclass_data
     dropout = 0.3 if kind == "dense-dropout" else 0.0
     fits = [
-        MLPClassifier((16,), dropout=dropout, max_iter=10, n_jobs=n_jobs,
-                      random_state=0).fit(X, y)  # fmt: skip
+        MLPClassifier(
+            (16,), dropout=dropout, max_iter=10, n_jobs=n_jobs, random_state=0
+        ).fit(X, y)
         for n_jobs in [1, 2, 1]
     ]
     for other in fits[1:]:
@@ -130,8 +142,9 @@ def test_csr_matches_dense():
 
 def test_class_weight_equals_sample_weight(binary_data):
     X, y = binary_data
-    weighted = MLPClassifier((8,), class_weight={0: 3.0, 1: 1.0}, max_iter=20,
-                             random_state=0).fit(X, y)  # fmt: skip
+    weighted = MLPClassifier(
+        (8,), class_weight={0: 3.0, 1: 1.0}, max_iter=20, random_state=0
+    ).fit(X, y)
     by_sample = MLPClassifier((8,), max_iter=20, random_state=0)
     by_sample.fit(X, y, sample_weight=np.where(y == 0, 3.0, 1.0))
     assert all(np.array_equal(a, b) for a, b in zip(weighted.coefs_, by_sample.coefs_))
@@ -162,16 +175,18 @@ def test_partial_fit_and_warm_start(multiclass_data):
 
 def test_l1_gives_exact_zeros(multiclass_data):
     X, y = multiclass_data
-    clf = MLPClassifier((16,), penalty="l1", alpha=0.05, max_iter=50,
-                        random_state=0).fit(X, y)  # fmt: skip
+    clf = MLPClassifier(
+        (16,), penalty="l1", alpha=0.05, max_iter=50, random_state=0
+    ).fit(X, y)
     assert np.sum(clf.coefs_[0] == 0.0) > 0.3 * clf.coefs_[0].size
 
 
 def _mean_accuracies(X, y, ours, theirs, seeds=3):
     scores = {"ours": [], "theirs": []}
     for seed in range(seeds):
-        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed,
-                                                            stratify=y)  # fmt: skip
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, random_state=seed, stratify=y
+        )
         for name, make in [("ours", ours), ("theirs", theirs)]:
             model = make(seed).fit(X_train, y_train)
             scores[name].append(model.score(X_test, y_test))
@@ -183,9 +198,11 @@ def test_digits_accuracy_at_least_scikit_learns():
     X = X / 16.0
     common = dict(hidden_layer_sizes=(64,), max_iter=30, batch_size=128)
     ours, theirs = _mean_accuracies(
-        X, y, lambda s: MLPClassifier(random_state=s, **common),
+        X,
+        y,
+        lambda s: MLPClassifier(random_state=s, **common),
         lambda s: SkMLPClassifier(random_state=s, **common),
-    )  # fmt: skip
+    )
     assert ours >= theirs - 0.01
 
 
@@ -196,9 +213,11 @@ def test_mnist_sample_accuracy_at_least_scikit_learns():
     X = (X / 255.0).astype(np.float32)
     common = dict(hidden_layer_sizes=(128,), max_iter=15, batch_size=256)
     ours, theirs = _mean_accuracies(
-        X, y, lambda s: MLPClassifier(random_state=s, **common),
+        X,
+        y,
+        lambda s: MLPClassifier(random_state=s, **common),
         lambda s: SkMLPClassifier(random_state=s, **common),
-    )  # fmt: skip
+    )
     assert ours >= theirs - 0.01
 
 
@@ -208,9 +227,10 @@ def test_diabetes_r2_at_least_scikit_learns():
     for seed in range(3):
         X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed)
         for scores, Model in [(ours, MLPRegressor), (theirs, SkMLPRegressor)]:
-            model = make_pipeline(StandardScaler(),
-                                  Model(hidden_layer_sizes=(32,), max_iter=500,
-                                        random_state=seed))  # fmt: skip
+            model = make_pipeline(
+                StandardScaler(),
+                Model(hidden_layer_sizes=(32,), max_iter=500, random_state=seed),
+            )
             scores.append(model.fit(X_train, y_train).score(X_test, y_test))
     assert np.mean(ours) >= np.mean(theirs) - 0.01
 

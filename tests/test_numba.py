@@ -128,8 +128,11 @@ def test_run_in_segments_covers_the_epoch_once(n_batches):
         np.concatenate([np.arange(a, b + 1) for _, a, b, _ in segments]), order
     )
     assert all(batches > 0 for _, batches in chooser.recorded)
-    probe = min(n_batches, ThreadChooser.PROBE_BATCHES,
-                max(ThreadChooser.MIN_PROBE_BATCHES, n_batches // 8))  # fmt: skip
+    probe = min(
+        n_batches,
+        ThreadChooser.PROBE_BATCHES,
+        max(ThreadChooser.MIN_PROBE_BATCHES, n_batches // 8),
+    )
     # the probes: a share of the epoch, the second one cut by the epoch's end
     assert chooser.recorded[:2] == [(2, probe), (1, min(probe, n_batches - probe))]
     warmup = ThreadChooser.PROBE_WARMUP_BATCHES * batch_size

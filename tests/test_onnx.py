@@ -34,8 +34,9 @@ ACTIVATIONS = ["relu", "leaky_relu", "gelu", "silu", "tanh", "logistic", "identi
 
 
 def run(onx, X):
-    session = ort.InferenceSession(onx.SerializeToString(),
-                                   providers=["CPUExecutionProvider"])  # fmt: skip
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     return session.run(None, {"X": X})
 
 
@@ -56,8 +57,9 @@ def check_regressor(model, X, dtype):
     assert values.dtype == dtype
     assert values.shape == (X.shape[0], 1 if expected.ndim == 1 else expected.shape[1])
     scale = np.abs(expected).max()
-    np.testing.assert_allclose(values.reshape(expected.shape), expected, rtol=0,
-                               atol=ATOL[dtype] * scale)  # fmt: skip
+    np.testing.assert_allclose(
+        values.reshape(expected.shape), expected, rtol=0, atol=ATOL[dtype] * scale
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -88,14 +90,16 @@ def test_gelu_over_a_wide_range(opset, dtype):
     x = grid.ravel().astype(np.float64)
     exact = x * ndtr(x)
     tolerance = 1e-6 if dtype == np.float32 else 1e-15
-    np.testing.assert_allclose(values.ravel(), reg.predict(grid), rtol=tolerance,
-                               atol=tolerance)  # fmt: skip
+    np.testing.assert_allclose(
+        values.ravel(), reg.predict(grid), rtol=tolerance, atol=tolerance
+    )
     np.testing.assert_allclose(values.ravel(), exact, rtol=tolerance, atol=tolerance)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_linear_models(dtype, binary_data, multiclass_data, regression_data,
-                       multioutput_data):  # fmt: skip
+def test_linear_models(
+    dtype, binary_data, multiclass_data, regression_data, multioutput_data
+):
     for X, y in (binary_data, multiclass_data):
         clf = LogisticClassifier(max_iter=5, random_state=0).fit(X.astype(dtype), y)
         check_classifier(clf, X, dtype)
@@ -130,8 +134,9 @@ def test_multilabel(dtype, multiclass_data):
 def test_pipeline_with_a_scaler(dtype, multiclass_data, regression_data):
     X, y = multiclass_data
     X = 100 * X + 50  # the scaler has work to do
-    pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=5,
-                                                         random_state=0))  # fmt: skip
+    pipe = make_pipeline(
+        StandardScaler(), MLPClassifier((8,), max_iter=5, random_state=0)
+    )
     pipe.fit(X.astype(dtype), y)
     onx = to_onnx(pipe, X.astype(dtype))
     # the probabilities are a plain tensor, not skl2onnx's ZipMap
@@ -145,8 +150,10 @@ def test_pipeline_with_a_scaler(dtype, multiclass_data, regression_data):
 def test_string_class_labels(binary_data, multiclass_data):
     names = np.array(["ant", "bee", "cat", "dog"])
     for X, y in (binary_data, multiclass_data):
-        for clf in (LogisticClassifier(max_iter=5, random_state=0),
-                    MLPClassifier((8,), max_iter=5, random_state=0)):  # fmt: skip
+        for clf in (
+            LogisticClassifier(max_iter=5, random_state=0),
+            MLPClassifier((8,), max_iter=5, random_state=0),
+        ):
             clf.fit(X, names[y])
             label, _ = check_classifier(clf, X, np.float32)
             assert set(label) <= set(names)
@@ -171,9 +178,12 @@ def test_graph_dtype_follows_X(binary_data):
     X, y = binary_data
     clf = LogisticClassifier(max_iter=5, random_state=0).fit(X, y)  # float64 model
     float32, double = onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE
-    samples = [(X.astype(np.float32), float32), (X, double),
-               (np.rint(X).astype(np.int64), double),
-               (pd.DataFrame(X.astype(np.float32)), float32)]  # fmt: skip
+    samples = [
+        (X.astype(np.float32), float32),
+        (X, double),
+        (np.rint(X).astype(np.int64), double),
+        (pd.DataFrame(X.astype(np.float32)), float32),
+    ]
     for sample, expected in samples:
         onx = to_onnx(clf, sample)
         assert onx.graph.input[0].type.tensor_type.elem_type == expected
@@ -211,8 +221,9 @@ def test_bad_input(binary_data):
 def test_dynamic_int8_quantisation_keeps_accuracy(scaled, tmp_path):
     X, y = load_digits(return_X_y=True)
     X = (X / 16).astype(np.float32)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0,
-                                                        stratify=y)  # fmt: skip
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, random_state=0, stratify=y
+    )
     model = MLPClassifier((64,), max_iter=40, random_state=0)
     if scaled:  # quantisation needs the type of the scaler's output
         model = make_pipeline(StandardScaler(), model)

@@ -38,9 +38,14 @@ def classification():
 def mlp(classification):
     """An MLP with early stopping whose validation score changes over epochs."""
     X, y = classification
-    return MLPClassifier(hidden_layer_sizes=(16,), max_iter=12, batch_size=32,
-                         early_stopping=True, n_iter_no_change=100,
-                         random_state=0).fit(X, y)  # fmt: skip
+    return MLPClassifier(
+        hidden_layer_sizes=(16,),
+        max_iter=12,
+        batch_size=32,
+        early_stopping=True,
+        n_iter_no_change=100,
+        random_state=0,
+    ).fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +101,12 @@ def test_labels_and_legend(mlp):
 
 def test_name_and_keyword_arguments(mlp):
     display = TrainingCurveDisplay.from_estimator(
-        mlp, name="tiny net", loss_kw={"color": "black"},
-        score_kw={"linestyle": ":"}, best_epoch_kw={"color": "red"},
-    )  # fmt: skip
+        mlp,
+        name="tiny net",
+        loss_kw={"color": "black"},
+        score_kw={"linestyle": ":"},
+        best_epoch_kw={"color": "red"},
+    )
     loss_line, score_line, best_line = display.lines_
     assert legend_texts(display.ax_)[:2] == [
         "tiny net training loss",
@@ -175,8 +183,13 @@ def test_regressor_with_a_validation_set_shows_r2():
 
 def test_warm_start_scores_belong_to_the_last_epochs(classification):
     X, y = classification
-    model = LogisticClassifier(max_iter=5, early_stopping=True, n_iter_no_change=100,
-                               warm_start=True, random_state=0)  # fmt: skip
+    model = LogisticClassifier(
+        max_iter=5,
+        early_stopping=True,
+        n_iter_no_change=100,
+        warm_start=True,
+        random_state=0,
+    )
     model.fit(X, y).fit(X, y)
     # loss_curve_ runs over both fits, validation_scores_ over the last one
     assert len(model.loss_curve_) == 10 and len(model.validation_scores_) == 5
@@ -187,8 +200,9 @@ def test_warm_start_scores_belong_to_the_last_epochs(classification):
 
 def test_scikit_learn_mlp_works_too(classification):
     X, y = classification
-    model = SklearnMLPClassifier(hidden_layer_sizes=(8,), max_iter=10,
-                                 early_stopping=True, random_state=0).fit(X, y)  # fmt: skip
+    model = SklearnMLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=10, early_stopping=True, random_state=0
+    ).fit(X, y)
     display = TrainingCurveDisplay.from_estimator(model)
     np.testing.assert_array_equal(display.lines_[0].get_ydata(), model.loss_curve_)
     np.testing.assert_array_equal(

@@ -44,12 +44,17 @@ def test_activation_kernel_matches_its_numpy_faces(name, dtype):
     z = _points(np.random.default_rng(0), 400, dtype).reshape(20, -1)
     out = np.empty_like(z)
     activation_kernels.activate_block(entry.code, z, out)
-    np.testing.assert_allclose(out, entry.forward(z), rtol=TOLERANCE[dtype],
-                               atol=TOLERANCE[dtype])  # fmt: skip
+    np.testing.assert_allclose(
+        out, entry.forward(z), rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype]
+    )
     delta = np.ones_like(z)
     activation_kernels.activation_grad_block(entry.code, z, delta)
-    np.testing.assert_allclose(delta, entry.derivative(z), rtol=TOLERANCE[dtype] * 10,
-                               atol=TOLERANCE[dtype] * 10)  # fmt: skip
+    np.testing.assert_allclose(
+        delta,
+        entry.derivative(z),
+        rtol=TOLERANCE[dtype] * 10,
+        atol=TOLERANCE[dtype] * 10,
+    )
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
@@ -76,8 +81,12 @@ def test_activation_onnx_graph_predicts_as_numpy(name, dtype):
         reg.fit(X, y)
     session = onnxruntime.InferenceSession(to_onnx(reg, X).SerializeToString())
     got = session.run(None, {session.get_inputs()[0].name: X})[0]
-    np.testing.assert_allclose(got.ravel(), reg.predict(X), rtol=1e-4 if dtype ==
-                               np.float32 else 1e-9, atol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        got.ravel(),
+        reg.predict(X),
+        rtol=1e-4 if dtype == np.float32 else 1e-9,
+        atol=1e-4,
+    )
 
 
 # -- losses --------------------------------------------------------------------
@@ -104,8 +113,9 @@ def test_loss_kernel_matches_its_reference(name):
     epsilon = 0.3
     G, grad_b = np.empty_like(Z), np.empty(Z.shape[1])
     order = np.arange(len(Z), dtype=np.int64)
-    value = outputs_grad(Z.copy(), Y, sw, order, 0, len(Z), Loss(entry.code, epsilon),
-                         G, grad_b)  # fmt: skip
+    value = outputs_grad(
+        Z.copy(), Y, sw, order, 0, len(Z), Loss(entry.code, epsilon), G, grad_b
+    )
     values, grads = entry.reference(Z, Y, epsilon)
     assert value == pytest.approx(sw @ values, rel=1e-12)
     np.testing.assert_allclose(G, sw[:, None] * grads, rtol=1e-12, atol=1e-14)
@@ -121,7 +131,10 @@ def test_loss_reference_gradient_is_its_values_s(name):
     for c in range(Z.shape[1]):
         step = np.zeros_like(Z)
         step[:, c] = h
-        up, down = entry.reference(Z + step, Y, 0.3)[0], entry.reference(Z - step, Y, 0.3)[0]
+        up, down = (
+            entry.reference(Z + step, Y, 0.3)[0],
+            entry.reference(Z - step, Y, 0.3)[0],
+        )
         np.testing.assert_allclose(grads[:, c], (up - down) / (2 * h), atol=1e-6)
 
 
@@ -131,8 +144,13 @@ def _classifier_for(name):
         Y = np.stack([y, X[:, 0] > 0], axis=1).astype(int)
         return MLPClassifier((6,), max_iter=3, random_state=0), X, Y
     n_classes = 2 if name == "binary" else 3
-    X, y = make_classification(n_samples=120, n_features=6, n_informative=4,
-                               n_classes=n_classes, random_state=0)  # fmt: skip
+    X, y = make_classification(
+        n_samples=120,
+        n_features=6,
+        n_informative=4,
+        n_classes=n_classes,
+        random_state=0,
+    )
     return LogisticClassifier(max_iter=3, random_state=0), X, y
 
 
@@ -161,8 +179,16 @@ def test_loss_probabilities_numpy_and_onnx_agree(name):
 
 
 def _optimizer(code, schedule=0):
-    return Optimizer(kind=code, lr=0.05, schedule=schedule, power_t=0.5, momentum=0.8,
-                     beta_1=0.9, beta_2=0.99, eps=1e-8)  # fmt: skip
+    return Optimizer(
+        kind=code,
+        lr=0.05,
+        schedule=schedule,
+        power_t=0.5,
+        momentum=0.8,
+        beta_1=0.9,
+        beta_2=0.99,
+        eps=1e-8,
+    )
 
 
 @pytest.mark.parametrize("name", [*OPTIMIZERS, "nesterov"])
@@ -175,13 +201,21 @@ def test_optimizer_kernel_matches_its_reference(name, dtype, penalty):
     w, g = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
     m, v = rng.standard_normal(n).astype(dtype), rng.uniform(0, 1, n).astype(dtype)
     optimizer = _optimizer(NESTEROV if name == "nesterov" else entry.code)
-    expected = entry.reference(optimizer, w.astype(float), 0.5 * g.astype(float),
-                               m.astype(float), v.astype(float), 0.01, *penalty)  # fmt: skip
+    expected = entry.reference(
+        optimizer,
+        w.astype(float),
+        0.5 * g.astype(float),
+        m.astype(float),
+        v.astype(float),
+        0.01,
+        *penalty,
+    )
     state = State(w.copy(), m.copy(), v.copy())
     update_range(state, g, 0.5, 0, n, optimizer, 0.01, penalty)
     for got, want in zip(state, expected):
-        np.testing.assert_allclose(got, want, rtol=TOLERANCE[dtype] * 100,
-                                   atol=TOLERANCE[dtype] * 10)  # fmt: skip
+        np.testing.assert_allclose(
+            got, want, rtol=TOLERANCE[dtype] * 100, atol=TOLERANCE[dtype] * 10
+        )
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)

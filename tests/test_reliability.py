@@ -42,8 +42,11 @@ def _fitted(Estimator, X, y):
 
 
 def _data(Estimator, binary_data, regression_data):
-    return binary_data if Estimator in (LogisticClassifier, MLPClassifier) else (
-        regression_data)  # fmt: skip
+    return (
+        binary_data
+        if Estimator in (LogisticClassifier, MLPClassifier)
+        else (regression_data)
+    )
 
 
 class _Interrupting:
@@ -58,8 +61,9 @@ ESTIMATORS = [LinearRegressor, LogisticClassifier, MLPClassifier, MLPRegressor]
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_a_failed_fit_or_partial_fit_changes_nothing(Estimator, binary_data,
-                                                    regression_data):  # fmt: skip
+def test_a_failed_fit_or_partial_fit_changes_nothing(
+    Estimator, binary_data, regression_data
+):
     X, y = _data(Estimator, binary_data, regression_data)
     est = _fitted(Estimator, X, y)
     before = estimator_state(est)
@@ -75,15 +79,24 @@ def test_a_failed_fit_or_partial_fit_changes_nothing(Estimator, binary_data,
         "NaN in a new fit": (ValueError, "NaN", lambda: est.fit(bad, y)),
         "bad targets": bad_y,
         "features": (ValueError, "features", lambda: est.partial_fit(new, y)),
-        "X_val alone": (ValueError, "X_val and y_val",
-                        lambda: est.fit(new, y, X_val=new)),
+        "X_val alone": (
+            ValueError,
+            "X_val and y_val",
+            lambda: est.fit(new, y, X_val=new),
+        ),
         # Ctrl-C as the validation set is read, after the targets were
         # encoded, and as a batch's weights are read
-        "Ctrl-C in fit": (KeyboardInterrupt, None,
-                          lambda: est.fit(new, y, X_val=new, y_val=_Interrupting())),
-        "Ctrl-C in partial_fit": (KeyboardInterrupt, None, lambda: est.partial_fit(
-            X, y, sample_weight=_Interrupting())),
-    }  # fmt: skip
+        "Ctrl-C in fit": (
+            KeyboardInterrupt,
+            None,
+            lambda: est.fit(new, y, X_val=new, y_val=_Interrupting()),
+        ),
+        "Ctrl-C in partial_fit": (
+            KeyboardInterrupt,
+            None,
+            lambda: est.partial_fit(X, y, sample_weight=_Interrupting()),
+        ),
+    }
     for failure, (error, match, call) in failures.items():
         with pytest.raises(error, match=match):
             call()
@@ -181,8 +194,12 @@ class _RecordThreads:
 
     def fit(self, X, y, **kwargs):
         pools = [pool["num_threads"] for pool in threadpool_info()]
-        self.threads_ = max(numba.config.NUMBA_NUM_THREADS, numba.get_num_threads(),
-                            resolve_n_jobs(self.n_jobs), *pools)  # fmt: skip
+        self.threads_ = max(
+            numba.config.NUMBA_NUM_THREADS,
+            numba.get_num_threads(),
+            resolve_n_jobs(self.n_jobs),
+            *pools,
+        )
         self.pid_ = os.getpid()
         return super().fit(X, y, **kwargs)
 
@@ -202,10 +219,14 @@ def test_grid_search_workers_do_not_oversubscribe(Estimator, binary_data):
     grid = GridSearchCV(
         Estimator(max_iter=2, random_state=0),
         {"alpha": [1e-4, 1e-3]},
-        scoring={"threads": lambda est, X, y: est.threads_,
-                 "pid": lambda est, X, y: est.pid_},
-        refit=False, cv=2, n_jobs=2,
-    )  # fmt: skip
+        scoring={
+            "threads": lambda est, X, y: est.threads_,
+            "pid": lambda est, X, y: est.pid_,
+        },
+        refit=False,
+        cv=2,
+        n_jobs=2,
+    )
     grid.fit(X, y)
     results = grid.cv_results_
     pids = {results[f"split{i}_test_pid"][j] for i in range(2) for j in range(2)}
@@ -440,19 +461,24 @@ def _write_memmaps(folder, n_rows):
     """Dense float32 X, and a CSR X, as files; chunk by chunk, never whole."""
     rng = np.random.default_rng(0)
     for prefix, n in (("small_", 2000), ("", n_rows)):
-        X = np.memmap(folder / f"{prefix}X", dtype=np.float32, mode="w+",
-                      shape=(n, N_FEATURES))  # fmt: skip
-        data = np.memmap(folder / f"{prefix}data", dtype=np.float32, mode="w+",
-                         shape=(n * ROW_NNZ,))  # fmt: skip
-        indices = np.memmap(folder / f"{prefix}indices", dtype=np.int32, mode="w+",
-                            shape=(n * ROW_NNZ,))  # fmt: skip
+        X = np.memmap(
+            folder / f"{prefix}X", dtype=np.float32, mode="w+", shape=(n, N_FEATURES)
+        )
+        data = np.memmap(
+            folder / f"{prefix}data", dtype=np.float32, mode="w+", shape=(n * ROW_NNZ,)
+        )
+        indices = np.memmap(
+            folder / f"{prefix}indices", dtype=np.int32, mode="w+", shape=(n * ROW_NNZ,)
+        )
         for start in range(0, n, 50_000):
             stop = min(start + 50_000, n)
-            X[start:stop] = rng.standard_normal((stop - start, N_FEATURES),
-                                                dtype=np.float32)  # fmt: skip
+            X[start:stop] = rng.standard_normal(
+                (stop - start, N_FEATURES), dtype=np.float32
+            )
             cells = slice(start * ROW_NNZ, stop * ROW_NNZ)
-            data[cells] = rng.standard_normal((stop - start) * ROW_NNZ,
-                                              dtype=np.float32)  # fmt: skip
+            data[cells] = rng.standard_normal(
+                (stop - start) * ROW_NNZ, dtype=np.float32
+            )
             columns = rng.choice(N_FEATURES, ROW_NNZ, replace=False)
             indices[cells] = np.tile(np.sort(columns), stop - start)
         np.arange(0, n * ROW_NNZ + 1, ROW_NNZ).tofile(folder / f"{prefix}indptr")
@@ -470,14 +496,23 @@ def memmap_folder(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("layout", ["dense", "csr"])
-@pytest.mark.parametrize("name", ["LinearRegressor", "LogisticClassifier",
-                                  "MLPClassifier"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["LinearRegressor", "LogisticClassifier", "MLPClassifier"]
+)
 def test_fitting_a_big_memmap_does_not_copy_it(name, layout, memmap_folder):
     """One epoch over 300 MB (dense) or 240 MB (CSR) of float32 memmaps grows
     the process's memory by under 20% of the data: what grows is per-row
     bookkeeping (targets, weights, the visiting order), not copies of X."""
-    script = [sys.executable, "-c", textwrap.dedent(MEMMAP_FIT), name, layout,
-              str(memmap_folder), str(N_ROWS), str(N_FEATURES)]  # fmt: skip
+    script = [
+        sys.executable,
+        "-c",
+        textwrap.dedent(MEMMAP_FIT),
+        name,
+        layout,
+        str(memmap_folder),
+        str(N_ROWS),
+        str(N_FEATURES),
+    ]
     done = subprocess.run(script, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     anonymous, traced = map(float, done.stdout.split())

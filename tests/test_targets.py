@@ -38,8 +38,9 @@ DEGREE = {"squared_error": 2, "huber": 2, "epsilon_insensitive": 1}
 
 
 @pytest.mark.parametrize("loss", sorted(DEGREE))
-@pytest.mark.parametrize("a1, a2", [(0.0, 0.05), (0.5, 0.0), (0.2, 0.01)],
-                         ids=["l2", "l1", "elasticnet"])  # fmt: skip
+@pytest.mark.parametrize(
+    "a1, a2", [(0.0, 0.05), (0.5, 0.0), (0.2, 0.01)], ids=["l2", "l1", "elasticnet"]
+)
 @pytest.mark.parametrize("multioutput", [False, True], ids=["1d", "2d"])
 def test_scaled_and_shifted_targets_give_the_scaled_model(loss, a1, a2, multioutput):
     """y -> c * y + d minimises the objective at coef -> c * coef and
@@ -48,28 +49,39 @@ def test_scaled_and_shifted_targets_give_the_scaled_model(loss, a1, a2, multiout
     standardised targets training follows the same path, so the fitted
     models agree as closely as rounding allows."""
     n_targets = 2 if multioutput else 1
-    X, y = make_regression(n_samples=300, n_features=6, n_targets=n_targets, noise=3.0,
-                           random_state=0)  # fmt: skip
+    X, y = make_regression(
+        n_samples=300, n_features=6, n_targets=n_targets, noise=3.0, random_state=0
+    )
     c, d = 1000.0, np.array([-250.0, 40.0]) if multioutput else -250.0
     degree = DEGREE[loss]
 
     def fit(y, a1, a2, epsilon):
         alpha = a1 + a2
         # 15 epochs whatever the loss: no stopping rule in the way
-        reg = LinearRegressor(loss=loss, epsilon=epsilon, penalty="elasticnet",
-                              alpha=alpha, l1_ratio=a1 / alpha, max_iter=15,
-                              n_iter_no_change=50, random_state=0)  # fmt: skip
+        reg = LinearRegressor(
+            loss=loss,
+            epsilon=epsilon,
+            penalty="elasticnet",
+            alpha=alpha,
+            l1_ratio=a1 / alpha,
+            max_iter=15,
+            n_iter_no_change=50,
+            random_state=0,
+        )
         return reg.fit(X, y)
 
     base = fit(y, a1, a2, epsilon=2.0)
     scaled = fit(c * y + d, a1 * c ** (degree - 1), a2 * c ** (degree - 2), 2.0 * c)
     spread = c * np.std(y)
-    np.testing.assert_allclose(scaled.coef_, c * base.coef_, rtol=1e-7,
-                               atol=1e-9 * spread)  # fmt: skip
-    np.testing.assert_allclose(scaled.intercept_, c * base.intercept_ + d, rtol=0,
-                               atol=1e-9 * spread)  # fmt: skip
-    np.testing.assert_allclose(scaled.predict(X), c * base.predict(X) + d, rtol=0,
-                               atol=1e-8 * spread)  # fmt: skip
+    np.testing.assert_allclose(
+        scaled.coef_, c * base.coef_, rtol=1e-7, atol=1e-9 * spread
+    )
+    np.testing.assert_allclose(
+        scaled.intercept_, c * base.intercept_ + d, rtol=0, atol=1e-9 * spread
+    )
+    np.testing.assert_allclose(
+        scaled.predict(X), c * base.predict(X) + d, rtol=0, atol=1e-8 * spread
+    )
     assert scaled.predict(X).shape == np.shape(y)
     if (a1 > 0 and degree != 1) or (a2 > 0 and degree != 2):
         # the penalty's rescaling matters: without it the model differs
@@ -137,8 +149,9 @@ def test_binary_labels_of_any_dtype(Estimator, kind, binary_data):
     assert predicted.dtype == labels.dtype
     assert np.array_equal(predicted, labels[(scores > 0).astype(int)])
     p = expit(scores)
-    np.testing.assert_allclose(est.predict_proba(X), np.column_stack([1 - p, p]),
-                               rtol=1e-12, atol=1e-15)  # fmt: skip
+    np.testing.assert_allclose(
+        est.predict_proba(X), np.column_stack([1 - p, p]), rtol=1e-12, atol=1e-15
+    )
     assert est.score(X, labels[y]) == by_index.score(X, y)
 
 
@@ -161,8 +174,9 @@ def test_binary_is_one_output_and_multiclass_one_per_class(
         scores = est.decision_function(X)
         assert scores.shape == (len(X), 4)
         assert np.array_equal(est.predict(X), names[scores.argmax(axis=1)])
-        np.testing.assert_allclose(est.predict_proba(X), softmax(scores, axis=1),
-                                   rtol=1e-12, atol=1e-15)  # fmt: skip
+        np.testing.assert_allclose(
+            est.predict_proba(X), softmax(scores, axis=1), rtol=1e-12, atol=1e-15
+        )
     raw = mlp_raw_outputs(X, mlp.coefs_, mlp.intercepts_)
     np.testing.assert_allclose(mlp.decision_function(X), raw, rtol=1e-12, atol=1e-12)
     by_index = LogisticClassifier(max_iter=3, random_state=0).fit(X, y)
@@ -171,9 +185,14 @@ def test_binary_is_one_output_and_multiclass_one_per_class(
 
 def _imbalanced(n_classes, seed=0):
     shares = [0.6, 0.3, 0.1] if n_classes == 3 else [0.8, 0.2]
-    return make_classification(n_samples=400, n_features=8, n_informative=5,
-                               n_classes=n_classes, weights=shares,
-                               random_state=seed)  # fmt: skip
+    return make_classification(
+        n_samples=400,
+        n_features=8,
+        n_informative=5,
+        n_classes=n_classes,
+        weights=shares,
+        random_state=seed,
+    )
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -245,8 +264,9 @@ def test_intercept_starts_at_the_smoothed_log_odds(Estimator, n_classes):
     np.testing.assert_allclose(intercept, expected, rtol=0, atol=1e-6)
     assert np.abs(np.asarray(expected)).max() > 0.5  # far from a zero start
     balanced = Estimator(**FROZEN, class_weight="balanced", **params).fit(X, y)
-    intercept = (balanced.intercepts_[-1] if Estimator is MLPClassifier
-                 else balanced.intercept_)  # fmt: skip
+    intercept = (
+        balanced.intercepts_[-1] if Estimator is MLPClassifier else balanced.intercept_
+    )
     np.testing.assert_allclose(intercept, 0.0, atol=1e-6)  # equal class weights
 
 
@@ -264,9 +284,12 @@ def test_multilabel_targets():
     w = _weights(len(X))
     frozen = MLPClassifier((4,), **FROZEN).fit(X, Y, sample_weight=w)
     positive = w @ Y + 1.0
-    np.testing.assert_allclose(frozen.intercepts_[-1],
-                               np.log(positive / (w.sum() + 2.0 - positive)),
-                               rtol=0, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        frozen.intercepts_[-1],
+        np.log(positive / (w.sum() + 2.0 - positive)),
+        rtol=0,
+        atol=1e-6,
+    )
     clf = MLPClassifier((8,), max_iter=20, random_state=0).fit(X, Y)
     assert np.array_equal(clf.classes_, np.arange(3)) and clf.n_outputs_ == 3
     raw = mlp_raw_outputs(X, clf.coefs_, clf.intercepts_)

@@ -15,8 +15,14 @@ from skbigmodel import LinearRegressor, LogisticClassifier
 
 from ._helpers import run_python
 
-CONVERGE = dict(learning_rate="adaptive", tol=1e-12, n_iter_no_change=50,
-                max_iter=5000, batch_size=32, random_state=0)  # fmt: skip
+CONVERGE = dict(
+    learning_rate="adaptive",
+    tol=1e-12,
+    n_iter_no_change=50,
+    max_iter=5000,
+    batch_size=32,
+    random_state=0,
+)
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop"])
@@ -29,8 +35,9 @@ def test_ridge_objective_reaches_the_exact_optimum(solver):
         return 0.5 * np.mean(r**2) + 0.5 * alpha * w @ w
 
     Xc, yc = X - X.mean(axis=0), y - y.mean()
-    w_opt = np.linalg.solve(Xc.T @ Xc / len(X) + alpha * np.eye(X.shape[1]),
-                            Xc.T @ yc / len(X))  # fmt: skip
+    w_opt = np.linalg.solve(
+        Xc.T @ Xc / len(X) + alpha * np.eye(X.shape[1]), Xc.T @ yc / len(X)
+    )
     best = objective(w_opt, y.mean() - X.mean(axis=0) @ w_opt)
     reg = LinearRegressor(alpha=alpha, solver=solver, **CONVERGE).fit(X, y)
     assert objective(reg.coef_, reg.intercept_[0]) - best <= 1e-4 * best
@@ -68,8 +75,9 @@ def test_adaptive_schedule_lowers_the_rate_and_the_loss(regression_data):
     X, y = regression_data
     common = dict(solver="sgd", max_iter=500, random_state=0, n_iter_no_change=5)
     constant = LinearRegressor(learning_rate_init=0.05, **common).fit(X, y)
-    adaptive = LinearRegressor(learning_rate_init=0.05, learning_rate="adaptive",
-                               **common).fit(X, y)  # fmt: skip
+    adaptive = LinearRegressor(
+        learning_rate_init=0.05, learning_rate="adaptive", **common
+    ).fit(X, y)
     assert adaptive.n_iter_ > constant.n_iter_
     assert adaptive.loss_curve_[-1] < constant.loss_curve_[-1]
 
@@ -171,8 +179,11 @@ def test_n_jobs_sets_the_kernel_threads_and_changes_no_bit():
     out = json.loads(run_python(N_JOBS_FITS, NUMBA_NUM_THREADS="3"))
     assert out["helper threads"] == []
     for n_jobs, threads in THREADS.items():
-        for case, width in [("dense", threads), ("csr", min(2, threads)),
-                            ("mlp", min(2, threads))]:  # fmt: skip
+        for case, width in [
+            ("dense", threads),
+            ("csr", min(2, threads)),
+            ("mlp", min(2, threads)),
+        ]:
             fit = out[f"{case} {n_jobs}"]
             assert fit["helpers"] == width - 1, (case, n_jobs)
             assert all(name.startswith("skbigmodel") for name in fit["threads"])

@@ -20,9 +20,18 @@ def digits():
 def _fitted(X, y, **params):
     # One full batch, in order, no penalty: an epoch is one gradient step,
     # and its loss is the loss of the weights it started from.
-    params = dict(hidden_layer_sizes=(12,), max_iter=5, random_state=0, alpha=0.0,
-                  batch_size=X.shape[0], shuffle=False, solver="sgd", momentum=0.0,
-                  warm_start=True, **params)  # fmt: skip
+    params = dict(
+        hidden_layer_sizes=(12,),
+        max_iter=5,
+        random_state=0,
+        alpha=0.0,
+        batch_size=X.shape[0],
+        shuffle=False,
+        solver="sgd",
+        momentum=0.0,
+        warm_start=True,
+        **params,
+    )
     with pytest.warns(Warning):  # max_iter reached
         return MLPClassifier(**params).fit(X, y)
 
@@ -46,7 +55,9 @@ def test_a_changed_activation_takes_effect_in_continued_training(digits, activat
     # new activation: the kernel trained with the activation predict uses.
     expected = _loss_of(coefs, intercepts, activation, X, y)
     assert clf.loss_curve_[-1] == pytest.approx(expected, rel=1e-9)
-    assert clf.loss_curve_[-1] != pytest.approx(_loss_of(coefs, intercepts, "relu", X, y))
+    assert clf.loss_curve_[-1] != pytest.approx(
+        _loss_of(coefs, intercepts, "relu", X, y)
+    )
 
 
 def test_a_changed_dropout_takes_effect_in_continued_training(digits):
@@ -67,8 +78,9 @@ def test_a_changed_dropout_takes_effect_in_continued_training(digits):
 @pytest.mark.parametrize("sizes", [(8,), (12, 4), (12, 12)])
 def test_a_changed_shape_is_refused_and_leaves_the_model(digits, Estimator, sizes):
     X, y = digits
-    est = Estimator(hidden_layer_sizes=(12,), max_iter=2, warm_start=True,
-                    random_state=0)  # fmt: skip
+    est = Estimator(
+        hidden_layer_sizes=(12,), max_iter=2, warm_start=True, random_state=0
+    )
     with pytest.warns(Warning):
         est.fit(X, y)
     before = [W.copy() for W in est.coefs_]

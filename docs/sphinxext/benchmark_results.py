@@ -51,8 +51,10 @@ def linear_bars():
     series = {
         "skbigmodel, all cores": lambda name: name.endswith("(ours)"),
         "skbigmodel, n_jobs=1": lambda name: "(ours, n_jobs=1)" in name,
-        "scikit-learn SGD": lambda name: name.startswith(("SGDClassifier", "SGDRegressor")),
-    }  # fmt: skip
+        "scikit-learn SGD": lambda name: name.startswith(
+            ("SGDClassifier", "SGDRegressor")
+        ),
+    }
     cases = list(dict.fromkeys(row["case"] for row in rows))
     values = {label: [] for label in series}
     for case in cases:

@@ -30,8 +30,9 @@ def gelu(z):
 
 @jit(inline="always")
 def gelu_grad(z):
-    return (0.5 * (1.0 + erf(z * INV_SQRT2))
-            + z * INV_SQRT_2PI * exp_nonpositive(-0.5 * z * z))  # fmt: skip
+    return 0.5 * (1.0 + erf(z * INV_SQRT2)) + z * INV_SQRT_2PI * exp_nonpositive(
+        -0.5 * z * z
+    )
 
 
 @jit(inline="always")

@@ -16,10 +16,23 @@ from collections import namedtuple
 from numba.core import types
 
 __all__ = [
-    "CSRData", "CSRScratch", "DenseData", "DenseScratch", "Hyper", "Layers",
-    "Loss", "MLPData", "MLPScratch", "Optimizer", "Penalty", "Segment", "State", "Team",
-    "kind_of", "kinds",
-]  # fmt: skip
+    "CSRData",
+    "CSRScratch",
+    "DenseData",
+    "DenseScratch",
+    "Hyper",
+    "Layers",
+    "Loss",
+    "MLPData",
+    "MLPScratch",
+    "Optimizer",
+    "Penalty",
+    "Segment",
+    "State",
+    "Team",
+    "kind_of",
+    "kinds",
+]
 
 # -- kinds: a loss or an optimiser as a type, so kernels compile one branch ---
 

@@ -97,8 +97,17 @@ def csr_rows_grad(scratch, data, order, start, stop, b, alpha, loss, first, last
                 for u in range(n_parts):
                     acc += dots[u, r - start, c]
                 outputs[r - lo, c] = b[c] + alpha * acc
-        part_sums[t, k] = outputs_grad(outputs, Y, sw, order, lo, hi - lo, loss,
-                                       row_grads[lo - start : hi - start], part_sums[t])  # fmt: skip
+        part_sums[t, k] = outputs_grad(
+            outputs,
+            Y,
+            sw,
+            order,
+            lo,
+            hi - lo,
+            loss,
+            row_grads[lo - start : hi - start],
+            part_sums[t],
+        )
 
 
 @jit(inline="always")
@@ -116,6 +125,7 @@ def csr_intercept_step(state, part_sums, grad_scale, eta, optimizer, fit_interce
             for t in range(n_parts):
                 grad_b += part_sums[t, c]
             q = n_coef + c
-            params[q], m[q], v[q] = step_coord(optimizer, params[q], grad_b * grad_scale,
-                                               m[q], v[q], eta, 0.0, 0.0)  # fmt: skip
+            params[q], m[q], v[q] = step_coord(
+                optimizer, params[q], grad_b * grad_scale, m[q], v[q], eta, 0.0, 0.0
+            )
     return value

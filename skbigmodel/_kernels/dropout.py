@@ -35,8 +35,13 @@ def mix_words(key, words):
 def sample_keys(inputs, order, start, mb, keys):
     """keys[r] = a hash of the values (and, CSR, positions) of sample
     order[start + r] of ``inputs`` (an ``MLPData``)."""
-    X, data, indices, indptr, sparse = (inputs.X, inputs.data, inputs.indices,
-                                        inputs.indptr, inputs.sparse)  # fmt: skip
+    X, data, indices, indptr, sparse = (
+        inputs.X,
+        inputs.data,
+        inputs.indices,
+        inputs.indptr,
+        inputs.sparse,
+    )
     for r in range(mb):
         i = order[start + r]
         key = np.uint64(0xCBF29CE484222325)

@@ -76,7 +76,12 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
     batch's lines already evicted. Returns like ``dense_epoch``.
     """
     data, indices, bounds, col_cuts = csr.data, csr.indices, csr.bounds, csr.col_cuts
-    order, batch_size, step, total = segment.order, segment.batch_size, segment.step, segment.total
+    order, batch_size, step, total = (
+        segment.order,
+        segment.batch_size,
+        segment.step,
+        segment.total,
+    )
     first_batch, begin, end = segment.first_batch, segment.first_batch == 0, segment.end
     worker, n_workers, counter = team
     params, m, v = model
@@ -140,14 +145,28 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
                     stepped = seen >= 0
                     eta = etas[seen] if stepped else 0.0
                     grad_scale = grad_scales[seen] if stepped else 0.0
-                    skipped = cum_eta[s] - cum_eta[seen + 1]  # batches seen + 1 .. s - 1
+                    skipped = (
+                        cum_eta[s] - cum_eta[seen + 1]
+                    )  # batches seen + 1 .. s - 1
                     for c in range(k):
-                        (state[j, c], state[j, M + c], state[j, V + c],
-                         state[j, S + c]) = settle(
-                            optimizer, penalty, state[j, c],
-                            state[j, G + c] * grad_scale, state[j, M + c],
-                            state[j, V + c], state[j, S + c], eta, skipped, stepped,
-                            False)  # fmt: skip
+                        (
+                            state[j, c],
+                            state[j, M + c],
+                            state[j, V + c],
+                            state[j, S + c],
+                        ) = settle(
+                            optimizer,
+                            penalty,
+                            state[j, c],
+                            state[j, G + c] * grad_scale,
+                            state[j, M + c],
+                            state[j, V + c],
+                            state[j, S + c],
+                            eta,
+                            skipped,
+                            stepped,
+                            False,
+                        )
                         state[j, G + c] = 0.0
                         decay[u * k + c] = -skipped * state[j, S + c] * a2
                 if lazy:  # the skipped penalties, their exponentials in one loop
@@ -157,8 +176,13 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
                         j = np.uintp(fresh[u])
                         skipped = cum_eta[s] - cum_eta[fresh_last[u] + 1]
                         for c in range(k):
-                            state[j, c] = catch_up(state[j, c], decay[u * k + c],
-                                                   state[j, S + c], skipped, a1)  # fmt: skip
+                            state[j, c] = catch_up(
+                                state[j, c],
+                                decay[u * k + c],
+                                state[j, S + c],
+                                skipped,
+                                a1,
+                            )
                 for c in range(k):
                     acc = 0.0  # a register, not dots[...] in memory
                     for q in range(lo, hi):
@@ -177,10 +201,18 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
                     gc = row_grads[r - start, c]
                     if gc != 0.0:
                         for q in range(lo, hi):
-                            flat_state[feature_at(indices, q, width, G + c)] += gc * data[q]
+                            flat_state[feature_at(indices, q, width, G + c)] += (
+                                gc * data[q]
+                            )
         if worker == 0:
-            total += csr_intercept_step(model, scratch.part_sums, grad_scales[s],
-                                        etas[s], optimizer, hyper.fit_intercept)  # fmt: skip
+            total += csr_intercept_step(
+                model,
+                scratch.part_sums,
+                grad_scales[s],
+                etas[s],
+                optimizer,
+                hyper.fit_intercept,
+            )
         s += 1
     # Deferred steps and skipped penalties of this thread's features: O(n_features).
     for j in range(col_cuts[first], col_cuts[last] if end else 0):
@@ -191,7 +223,16 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
         skipped = cum_eta[s] - cum_eta[seen + 1]
         for c in range(k):
             params[j * k + c], m[j * k + c], v[j * k + c], _ = settle(
-                optimizer, penalty, state[j, c], state[j, G + c] * grad_scale,
-                state[j, M + c], state[j, V + c], state[j, S + c], eta, skipped,
-                stepped, lazy)  # fmt: skip
+                optimizer,
+                penalty,
+                state[j, c],
+                state[j, G + c] * grad_scale,
+                state[j, M + c],
+                state[j, V + c],
+                state[j, S + c],
+                eta,
+                skipped,
+                stepped,
+                lazy,
+            )
     return total, step

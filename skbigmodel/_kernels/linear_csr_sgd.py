@@ -51,7 +51,12 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
     split.
     """
     data, indices, bounds, col_cuts = csr.data, csr.indices, csr.bounds, csr.col_cuts
-    order, batch_size, step, total = segment.order, segment.batch_size, segment.step, segment.total
+    order, batch_size, step, total = (
+        segment.order,
+        segment.batch_size,
+        segment.step,
+        segment.total,
+    )
     begin, end = segment.first_batch == 0, segment.end
     worker, n_workers, counter = team
     params = state.params
@@ -82,7 +87,9 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
                     dots[t, r - start, c] = acc
         meeting += 1
         barrier(counter, n_workers, meeting)
-        csr_rows_grad(scratch, csr, order, start, stop, b, alpha, hyper.loss, first, last)
+        csr_rows_grad(
+            scratch, csr, order, start, stop, b, alpha, hyper.loss, first, last
+        )
         meeting += 1
         barrier(counter, n_workers, meeting)
         eta = step_size(optimizer, step)
@@ -103,8 +110,14 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
                 params[q] *= alpha
             alpha = 1.0
         if worker == 0:
-            total += csr_intercept_step(state, scratch.part_sums, grad_scale, eta,
-                                        optimizer, hyper.fit_intercept)  # fmt: skip
+            total += csr_intercept_step(
+                state,
+                scratch.part_sums,
+                grad_scale,
+                eta,
+                optimizer,
+                hyper.fit_intercept,
+            )
     if end:
         for q in range(col_cuts[first] * k, col_cuts[last] * k):
             params[q] *= alpha

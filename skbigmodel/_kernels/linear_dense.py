@@ -61,7 +61,12 @@ def _one_output_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
         for e in range(r, r + 4):
             if lo + e + PREFETCH_ROWS < hi:
                 prefetch_sample(X, Y, sw, order[lo + e + PREFETCH_ROWS])
-        i0, i1, i2, i3 = order[lo + r], order[lo + r + 1], order[lo + r + 2], order[lo + r + 3]
+        i0, i1, i2, i3 = (
+            order[lo + r],
+            order[lo + r + 1],
+            order[lo + r + 2],
+            order[lo + r + 3],
+        )
         a0 = a1 = a2 = a3 = 0.0  # X[i, j], not views X[i] (see losses.loss_grad)
         for j in range(p):
             a0 += X[i0, j] * w[j]
@@ -82,10 +87,17 @@ def _one_output_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
     grad_w = grad[:p]
     grad_w[:] = 0.0
     for r in range(0, m - 3, 4):
-        i0, i1, i2, i3 = order[lo + r], order[lo + r + 1], order[lo + r + 2], order[lo + r + 3]
+        i0, i1, i2, i3 = (
+            order[lo + r],
+            order[lo + r + 1],
+            order[lo + r + 2],
+            order[lo + r + 3],
+        )
         g0, g1, g2, g3 = d[r], d[r + 1], d[r + 2], d[r + 3]
         for j in range(p):
-            grad_w[j] += (g0 * X[i0, j] + g1 * X[i1, j]) + (g2 * X[i2, j] + g3 * X[i3, j])
+            grad_w[j] += (g0 * X[i0, j] + g1 * X[i1, j]) + (
+                g2 * X[i2, j] + g3 * X[i3, j]
+            )
     for r in range(m - m % 4, m):
         i = order[lo + r]
         for j in range(p):
@@ -152,7 +164,12 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
     sample losses, added batch by batch, and the last step); the sum is
     complete on worker 0.
     """
-    order, batch_size, step, total = segment.order, segment.batch_size, segment.step, segment.total
+    order, batch_size, step, total = (
+        segment.order,
+        segment.batch_size,
+        segment.step,
+        segment.total,
+    )
     worker, n_workers, counter = team
     partial, rows, z, g, losses = scratch
     optimizer = hyper.optimizer
@@ -167,12 +184,24 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         step += 1
-        for c in range(worker * n_chunks // n_workers,
-                       (worker + 1) * n_chunks // n_workers):  # fmt: skip
+        for c in range(
+            worker * n_chunks // n_workers, (worker + 1) * n_chunks // n_workers
+        ):
             lo = start + (stop - start) * c // n_chunks
             hi = start + (stop - start) * (c + 1) // n_chunks
-            losses[c] = dense_rows_grad(data, order, lo, hi, W, b, hyper.loss,
-                                        partial[c], rows_of(rows, c), z[c], g[c])  # fmt: skip
+            losses[c] = dense_rows_grad(
+                data,
+                order,
+                lo,
+                hi,
+                W,
+                b,
+                hyper.loss,
+                partial[c],
+                rows_of(rows, c),
+                z[c],
+                g[c],
+            )
         meeting += 1
         barrier(counter, n_workers, meeting)
         if worker == 0:
@@ -185,11 +214,27 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
             grad_scale = hyper.weight_scale / (stop - start)
             # np.int64(0), not 0: Numba types a literal 0 as Literal[int] and
             # would compile update_range a second time for it.
-            update_range(state, partial[0], grad_scale, np.int64(0), n_coef, optimizer,
-                         eta, hyper.penalty)  # fmt: skip
+            update_range(
+                state,
+                partial[0],
+                grad_scale,
+                np.int64(0),
+                n_coef,
+                optimizer,
+                eta,
+                hyper.penalty,
+            )
             if hyper.fit_intercept:
-                update_range(state, partial[0], grad_scale, n_coef, n_params, optimizer,
-                             eta, NO_PENALTY)  # fmt: skip
+                update_range(
+                    state,
+                    partial[0],
+                    grad_scale,
+                    n_coef,
+                    n_params,
+                    optimizer,
+                    eta,
+                    NO_PENALTY,
+                )
         meeting += 1
         barrier(counter, n_workers, meeting)
     return total, step

@@ -17,9 +17,14 @@ from .bundles import kind_of, kinds
 from .mathfn import exp_nonpositive, log1p_unit
 
 SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, LOG_LOSS, MULTINOMIAL, MULTILABEL = kinds(
-    globals(), "SquaredError", "Huber", "EpsilonInsensitive", "LogLoss", "Multinomial",
+    globals(),
+    "SquaredError",
+    "Huber",
+    "EpsilonInsensitive",
+    "LogLoss",
+    "Multinomial",
     "Multilabel",
-)  # fmt: skip
+)
 
 
 @jit(inline="always")
@@ -172,8 +177,9 @@ def _elementwise_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
     for c in range(k):
         grad_b[c] = 0.0
     if k == 1:
-        value, grad_b[0] = one_output_grad(Z[:m].reshape(m), G[:m].reshape(m), Y, sw,
-                                           order, lo, loss)  # fmt: skip
+        value, grad_b[0] = one_output_grad(
+            Z[:m].reshape(m), G[:m].reshape(m), Y, sw, order, lo, loss
+        )
         return value
     for r in range(m):
         i = order[lo + r]

@@ -31,11 +31,13 @@ def prefetch(typingctx, array, index):
         byte_pointer = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         function_type = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
-        function = cgutils.get_or_insert_function(builder.module, function_type,
-                                                  "llvm.prefetch.p0")  # fmt: skip
+        function = cgutils.get_or_insert_function(
+            builder.module, function_type, "llvm.prefetch.p0"
+        )
         # read access, high temporal locality, data cache
-        builder.call(function, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3),
-                                i32(1)])  # fmt: skip
+        builder.call(
+            function, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)]
+        )
         return context.get_dummy_value()
 
     return types.void(array, types.intp), codegen

@@ -112,7 +112,9 @@ def slice_grad(data, layers, scratch, h, order, start, mb, params, loss):
     # output: weighted loss gradients into the first delta block
     k = sizes[n_layers]
     delta = D[: mb * k].reshape((mb, k))
-    total = outputs_grad(out, data.Y, data.sw, order, start, mb, loss, delta, out_grad_b)
+    total = outputs_grad(
+        out, data.Y, data.sw, order, start, mb, loss, delta, out_grad_b
+    )
     # backward, layer by layer; deltas alternate between D's two blocks
     turn = 0
     for layer in range(n_layers - 1, -1, -1):
@@ -169,7 +171,12 @@ def mlp_epoch(data, layers, segment, hyper, state, scratch, team):
     plus the weighted sample losses, added batch by batch, and the last
     step); the sum is complete on worker 0.
     """
-    order, batch_size, step, total = segment.order, segment.batch_size, segment.step, segment.total
+    order, batch_size, step, total = (
+        segment.order,
+        segment.batch_size,
+        segment.step,
+        segment.total,
+    )
     worker, n_workers, counter = team
     grads, losses = scratch.grads, scratch.losses
     sizes, offsets = layers.sizes, layers.offsets
@@ -189,8 +196,9 @@ def mlp_epoch(data, layers, segment, hyper, state, scratch, team):
                 grads[h, :] = 0.0
                 losses[h] = 0.0
                 continue
-            losses[h] = slice_grad(data, layers, scratch, h, order, lo, hi - lo,
-                                   state.params, hyper.loss)  # fmt: skip
+            losses[h] = slice_grad(
+                data, layers, scratch, h, order, lo, hi - lo, state.params, hyper.loss
+            )
         meeting += 1
         barrier(counter, n_workers, meeting)
         total += losses[0] + losses[1]
@@ -203,10 +211,28 @@ def mlp_epoch(data, layers, segment, hyper, state, scratch, team):
                 w_at = offsets[layer]
                 b_at = w_at + sizes[layer] * sizes[layer + 1]
                 end = b_at + sizes[layer + 1]
-                update_range(state, grads[0], grad_scale, max(w_at, lo), min(b_at, hi),
-                             optimizer, eta, hyper.penalty, grads[1])  # fmt: skip
-                update_range(state, grads[0], grad_scale, max(b_at, lo), min(end, hi),
-                             optimizer, eta, NO_PENALTY, grads[1])  # fmt: skip
+                update_range(
+                    state,
+                    grads[0],
+                    grad_scale,
+                    max(w_at, lo),
+                    min(b_at, hi),
+                    optimizer,
+                    eta,
+                    hyper.penalty,
+                    grads[1],
+                )
+                update_range(
+                    state,
+                    grads[0],
+                    grad_scale,
+                    max(b_at, lo),
+                    min(end, hi),
+                    optimizer,
+                    eta,
+                    NO_PENALTY,
+                    grads[1],
+                )
         meeting += 1
         barrier(counter, n_workers, meeting)
     return total, step

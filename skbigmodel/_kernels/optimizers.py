@@ -17,8 +17,9 @@ from .penalties import soft_threshold
 
 # Optimiser kinds (types: see ``bundles.kinds``); ``skbigmodel._optimizers``
 # maps names to them.
-SGD, ADAM, RMSPROP, NESTEROV = kinds(globals(), "SGDKind", "AdamKind", "RMSpropKind",
-                                      "NesterovKind")  # fmt: skip
+SGD, ADAM, RMSPROP, NESTEROV = kinds(
+    globals(), "SGDKind", "AdamKind", "RMSpropKind", "NesterovKind"
+)
 # SGD with momentum, plain or Nesterov's: kinds whose m is a velocity.
 MOMENTUM_KINDS = (SGD, NESTEROV)
 # Learning-rate schedules inside an epoch ("adaptive" is constant here and
@@ -108,8 +109,12 @@ def rmsprop_step(optimizer, w, g, m, v, eta):
     return w - eta * scale * g, m, v, scale
 
 
-STEPS = {type(SGD): sgd_step, type(NESTEROV): nesterov_step, type(ADAM): adam_step,
-         type(RMSPROP): rmsprop_step}  # fmt: skip
+STEPS = {
+    type(SGD): sgd_step,
+    type(NESTEROV): nesterov_step,
+    type(ADAM): adam_step,
+    type(RMSPROP): rmsprop_step,
+}
 
 
 @overload(optimizer_step, inline="always")
@@ -173,5 +178,6 @@ def update_range(state, grad, grad_scale, lo, hi, optimizer, eta, penalty, other
     scale = cast_like(m, grad_scale)  # the gradient in the moments' type
     a1, a2 = penalty
     for q in range(w.shape[0]):
-        w[q], mq[q], vq[q] = step_coord(optimizer, w[q], plus(g, g2, q) * scale, mq[q],
-                                        vq[q], eta, a1, a2)  # fmt: skip
+        w[q], mq[q], vq[q] = step_coord(
+            optimizer, w[q], plus(g, g2, q) * scale, mq[q], vq[q], eta, a1, a2
+        )

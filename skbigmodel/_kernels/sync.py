@@ -56,8 +56,9 @@ def spin_pause(typingctx):
     def codegen(context, builder, signature, args):
         if _PAUSE:
             function_type = ir.FunctionType(ir.VoidType(), [])
-            function = cgutils.get_or_insert_function(builder.module, function_type,
-                                                      "llvm.x86.sse2.pause")  # fmt: skip
+            function = cgutils.get_or_insert_function(
+                builder.module, function_type, "llvm.x86.sse2.pause"
+            )
             builder.call(function, [])
         return context.get_dummy_value()
 
@@ -70,8 +71,9 @@ def yield_cpu(typingctx):
 
     def codegen(context, builder, signature, args):
         function_type = ir.FunctionType(ir.IntType(32), [])
-        function = cgutils.get_or_insert_function(builder.module, function_type,
-                                                  "sched_yield")  # fmt: skip
+        function = cgutils.get_or_insert_function(
+            builder.module, function_type, "sched_yield"
+        )
         builder.call(function, [])
         return context.get_dummy_value()
 

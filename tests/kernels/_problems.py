@@ -24,14 +24,23 @@ from skbigmodel._kernels.optimizers import ADAM, CONSTANT, NESTEROV, RMSPROP, SG
 from skbigmodel._network import LinearNetwork
 from skbigmodel._threads import run_parts
 
-KINDS = {SQUARED_ERROR: "regression", HUBER: "regression",
-         EPSILON_INSENSITIVE: "regression", LOG_LOSS: "binary",
-         MULTINOMIAL: "multiclass", MULTILABEL: "multilabel"}  # fmt: skip
+KINDS = {
+    SQUARED_ERROR: "regression",
+    HUBER: "regression",
+    EPSILON_INSENSITIVE: "regression",
+    LOG_LOSS: "binary",
+    MULTINOMIAL: "multiclass",
+    MULTILABEL: "multilabel",
+}
 LOSSES = list(KINDS)
 N_OUTPUTS = {"regression": 2, "binary": 1, "multiclass": 4, "multilabel": 3}
 OPTIMIZERS = [SGD, ADAM, RMSPROP]
-PENALTIES = {"none": (0.0, 0.0), "l2": (0.0, 0.05), "l1": (0.02, 0.0),
-             "elasticnet": (0.01, 0.03)}  # fmt: skip
+PENALTIES = {
+    "none": (0.0, 0.0),
+    "l2": (0.0, 0.05),
+    "l1": (0.02, 0.0),
+    "elasticnet": (0.01, 0.03),
+}
 EPSILON = 0.3  # Huber's and the insensitive loss's
 
 
@@ -70,16 +79,39 @@ def sparse_problem(loss, seed=0):
     return X, Y, sw, k
 
 
-def make_hyper(loss, opt, a1, a2, *, sw, lr=0.05, schedule=CONSTANT, momentum=0.9,
-               nesterov=True, epsilon=EPSILON, beta_2=0.99):  # fmt: skip
+def make_hyper(
+    loss,
+    opt,
+    a1,
+    a2,
+    *,
+    sw,
+    lr=0.05,
+    schedule=CONSTANT,
+    momentum=0.9,
+    nesterov=True,
+    epsilon=EPSILON,
+    beta_2=0.99,
+):
     """A kernel ``Hyper`` bundle, every field of the type the estimators give."""
     opt = NESTEROV if opt == SGD and nesterov else opt  # Nesterov: a kind of its own
-    optimizer = Optimizer(kind=opt, lr=float(lr), schedule=schedule, power_t=0.5,
-                          momentum=float(momentum), beta_1=0.9, beta_2=float(beta_2),
-                          eps=1e-8)  # fmt: skip
-    return Hyper(loss=Loss(loss, float(epsilon)), penalty=Penalty(float(a1), float(a2)),
-                 optimizer=optimizer, weight_scale=float(len(sw) / sw.sum()),
-                 fit_intercept=True)  # fmt: skip
+    optimizer = Optimizer(
+        kind=opt,
+        lr=float(lr),
+        schedule=schedule,
+        power_t=0.5,
+        momentum=float(momentum),
+        beta_1=0.9,
+        beta_2=float(beta_2),
+        eps=1e-8,
+    )
+    return Hyper(
+        loss=Loss(loss, float(epsilon)),
+        penalty=Penalty(float(a1), float(a2)),
+        optimizer=optimizer,
+        weight_scale=float(len(sw) / sw.sum()),
+        fit_intercept=True,
+    )
 
 
 def initial_params(k, p, seed=3, scale=0.1):
@@ -96,8 +128,14 @@ def run_kernel(runner, state, order, hyper, workers=1, cuts=(), step=0):
     bounds = [0, *cuts, order.size]
     total = 0.0
     for lo, hi in zip(bounds, bounds[1:]):
-        segment = Segment(order[lo:hi], runner.batch_size, step, total,
-                          lo // runner.batch_size, hi == order.size)  # fmt: skip
+        segment = Segment(
+            order[lo:hi],
+            runner.batch_size,
+            step,
+            total,
+            lo // runner.batch_size,
+            hi == order.size,
+        )
         counter = np.zeros(1, dtype=np.int64)
 
         def part(worker):

@@ -41,16 +41,28 @@ def test_vectorised_activations_match_scipy(dtype):
     form (libm's erf too): its error is absolute there, a few eps * |z|.
     """
     rng = np.random.default_rng(0)
-    z = np.concatenate([rng.standard_normal(20_000) * scale
-                        for scale in (1e-9, 1e-3, 0.1, 0.25, 1.0, 5.0, 40.0)])  # fmt: skip
+    z = np.concatenate(
+        [
+            rng.standard_normal(20_000) * scale
+            for scale in (1e-9, 1e-3, 0.1, 0.25, 1.0, 5.0, 40.0)
+        ]
+    )
     z = np.concatenate([z, [0.0, -0.0, 0.25, -0.25, 1.0, -1.0, np.nan]]).astype(dtype)
     x = z.astype(np.float64)  # float32 too is computed in float64, then rounded
     phi = 0.5 * (1.0 + erf(x / np.sqrt(2.0)))
     density = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
-    expected = {"tanh": np.tanh(x), "logistic": expit(x), "silu": x * expit(x),
-                "gelu": x * phi}  # fmt: skip
-    derivative = {"tanh": 1.0 - np.tanh(x) ** 2, "logistic": expit(x) * expit(-x),
-                  "silu": expit(x) * (1.0 + x * expit(-x)), "gelu": phi + x * density}  # fmt: skip
+    expected = {
+        "tanh": np.tanh(x),
+        "logistic": expit(x),
+        "silu": x * expit(x),
+        "gelu": x * phi,
+    }
+    derivative = {
+        "tanh": 1.0 - np.tanh(x) ** 2,
+        "logistic": expit(x) * expit(-x),
+        "silu": expit(x) * (1.0 + x * expit(-x)),
+        "gelu": phi + x * density,
+    }
     eps = np.finfo(dtype).eps
     ulps = 4 if dtype == np.float64 else 1
     for name in expected:
@@ -66,5 +78,6 @@ def test_vectorised_activations_match_scipy(dtype):
             tolerance += 2 * eps * np.abs(z[:-1])
         assert np.all(np.abs(out[0, :-1] - want[:-1]) <= tolerance), name
         # 1 - tanh**2 cancels near |z| = oo, in the reference as here: absolute
-        np.testing.assert_allclose(delta[0, :-1], derivative[name][:-1], rtol=0.0,
-                                   atol=8 * eps, err_msg=name)  # fmt: skip
+        np.testing.assert_allclose(
+            delta[0, :-1], derivative[name][:-1], rtol=0.0, atol=8 * eps, err_msg=name
+        )

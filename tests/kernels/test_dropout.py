@@ -11,18 +11,22 @@ def mlp_data(X):
     """The ``MLPData`` of dense or CSR X, as ``MLPRunner`` builds it."""
     Y, sw = np.zeros((X.shape[0], 1)), np.ones(X.shape[0])
     if sp.issparse(X):
-        return MLPData(np.empty((0, X.shape[1])), X.data, X.indices, X.indptr, True,
-                       Y, sw)  # fmt: skip
+        return MLPData(
+            np.empty((0, X.shape[1])), X.data, X.indices, X.indptr, True, Y, sw
+        )
     no_ints = np.empty(0, np.int32)
     return MLPData(X, np.empty(0), no_ints, no_ints, False, Y, sw)
 
 
 def test_dropout_statistics():
     keep = 0.7
-    scales = np.array([
-        dropout_scale(np.uint64(12345), np.uint64(sample), unit, keep)
-        for sample in range(300) for unit in range(100)
-    ])  # fmt: skip
+    scales = np.array(
+        [
+            dropout_scale(np.uint64(12345), np.uint64(sample), unit, keep)
+            for sample in range(300)
+            for unit in range(100)
+        ]
+    )
     assert abs(np.mean(scales == 0.0) - (1 - keep)) < 0.01
     assert abs(scales.mean() - 1.0) < 0.02  # inverted dropout keeps the expectation
     assert set(np.unique(scales)) == {0.0, 1.0 / keep}
@@ -35,8 +39,10 @@ def test_dropout_statistics():
 def test_dropout_block_applies_the_scales():
     keys = np.array([3, 1, 4], dtype=np.uint64)
     block = np.random.default_rng(0).standard_normal((3, 50))
-    want = block * [[dropout_scale(np.uint64(7), keys[r], 10 + c, 0.6) for c in range(50)]
-                    for r in range(3)]  # fmt: skip
+    want = block * [
+        [dropout_scale(np.uint64(7), keys[r], 10 + c, 0.6) for c in range(50)]
+        for r in range(3)
+    ]
     dropout_block(np.uint64(7), keys, 10, 0.6, block)
     np.testing.assert_array_equal(block, want)
 

@@ -35,8 +35,11 @@ from ._problems import (
 
 CASES = list(itertools.product(LOSSES, OPTIMIZERS, PENALTIES))
 # (optimiser, momentum, penalty): the kernel each runs
-KERNEL_CASES = [(SGD, 0.0, "l2", csr_sgd_epoch), (SGD, 0.9, "elasticnet", csr_epoch),
-                (ADAM, 0.9, "l1", csr_epoch)]  # fmt: skip
+KERNEL_CASES = [
+    (SGD, 0.0, "l2", csr_sgd_epoch),
+    (SGD, 0.9, "elasticnet", csr_epoch),
+    (ADAM, 0.9, "l1", csr_epoch),
+]
 
 
 def stacked(loss):
@@ -53,8 +56,9 @@ def test_csr_epoch_equals_dense_when_every_feature_is_present(loss, opt, penalty
     order = np.random.default_rng(2).permutation(len(X))
     params0 = initial_params(k, X.shape[1])
     dense, dense_total, _, _ = linear_epoch(X, Y, sw, k, hyper, order, 16, params0)
-    csr, csr_total, _, _ = linear_epoch(sp.csr_matrix(X), Y, sw, k, hyper, order, 16,
-                                        params0)  # fmt: skip
+    csr, csr_total, _, _ = linear_epoch(
+        sp.csr_matrix(X), Y, sw, k, hyper, order, 16, params0
+    )
     np.testing.assert_allclose(csr_total, dense_total, rtol=1e-10)
     np.testing.assert_allclose(csr.params, dense.params, rtol=1e-9, atol=1e-12)
 
@@ -113,10 +117,12 @@ def test_csr_plain_sgd_takes_the_dense_steps(loss, penalty, lr, batch_size):
     hyper = make_hyper(loss, SGD, a1, a2, sw=sw, lr=lr, momentum=0.0, schedule=schedule)
     order = np.random.default_rng(2).permutation(X.shape[0])
     params0 = initial_params(k, X.shape[1])
-    dense, dense_total, _, _ = linear_epoch(X.toarray(), Y, sw, k, hyper, order,
-                                            batch_size, params0)  # fmt: skip
-    csr, csr_total, _, runner = linear_epoch(X, Y, sw, k, hyper, order, batch_size,
-                                             params0)  # fmt: skip
+    dense, dense_total, _, _ = linear_epoch(
+        X.toarray(), Y, sw, k, hyper, order, batch_size, params0
+    )
+    csr, csr_total, _, runner = linear_epoch(
+        X, Y, sw, k, hyper, order, batch_size, params0
+    )
     assert runner.kernel(hyper)[0] is csr_sgd_epoch
     np.testing.assert_allclose(csr_total, dense_total, rtol=1e-10)
     np.testing.assert_allclose(csr.params, dense.params, rtol=1e-9, atol=1e-12)
@@ -125,8 +131,9 @@ def test_csr_plain_sgd_takes_the_dense_steps(loss, penalty, lr, batch_size):
 @pytest.mark.parametrize("loss", [LOG_LOSS, MULTINOMIAL])
 @pytest.mark.parametrize("opt, momentum, penalty, kernel", KERNEL_CASES)
 @pytest.mark.parametrize("sorted_indices", [True, False])
-def test_csr_threads_give_the_bits_of_one(loss, opt, momentum, penalty, kernel,
-                                          sorted_indices):  # fmt: skip
+def test_csr_threads_give_the_bits_of_one(
+    loss, opt, momentum, penalty, kernel, sorted_indices
+):
     """Each thread owns a column range of the features; on one thread the
     same ranges run in turn, so the bits do not depend on the count."""
     X, Y, sw, k = stacked(loss)
@@ -140,8 +147,10 @@ def test_csr_threads_give_the_bits_of_one(loss, opt, momentum, penalty, kernel,
     order = np.random.default_rng(2).permutation(X.shape[0])
     params0 = initial_params(k, X.shape[1])
     n_parts = CSR_PARTS if sorted_indices else 1
-    results = [linear_epoch(X, Y, sw, k, hyper, order, 16, params0, min(workers, n_parts))
-               for workers in (1, 2, 1, 2)]  # fmt: skip
+    results = [
+        linear_epoch(X, Y, sw, k, hyper, order, 16, params0, min(workers, n_parts))
+        for workers in (1, 2, 1, 2)
+    ]
     assert results[0][3].n_parts == n_parts and results[0][3].kernel(hyper)[0] is kernel
     for state, total, step, _ in results[1:]:
         for a, b in zip(results[0][0], state):
@@ -155,14 +164,21 @@ def test_csr_threads_give_the_bits_of_one(loss, opt, momentum, penalty, kernel,
 @pytest.mark.parametrize("threads", [1, 2])
 @settings(max_examples=8, deadline=None)
 @given(batches=st.sets(st.integers(1, 22), max_size=6))
-def test_csr_epoch_split_anywhere_gives_the_bits_of_one_call(opt, momentum, penalty,
-                                                             kernel, threads, batches):  # fmt: skip
+def test_csr_epoch_split_anywhere_gives_the_bits_of_one_call(
+    opt, momentum, penalty, kernel, threads, batches
+):
     """The CSR kernels carry their state across calls (csr_sgd_epoch its
     weight scale, csr_epoch its lazy L1 and L2): an epoch cut into segments
     at any batches has the bits of one call."""
     X, Y, sw, k = stacked(LOG_LOSS)
-    hyper = make_hyper(LOG_LOSS, opt, *PENALTIES[penalty], sw=sw, momentum=momentum,
-                       lr=0.4 if momentum == 0.0 else 0.05)  # fmt: skip
+    hyper = make_hyper(
+        LOG_LOSS,
+        opt,
+        *PENALTIES[penalty],
+        sw=sw,
+        momentum=momentum,
+        lr=0.4 if momentum == 0.0 else 0.05,
+    )
     order = np.random.default_rng(2).permutation(X.shape[0])
     params0 = initial_params(k, X.shape[1])
     cuts = [16 * b for b in sorted(batches)]
@@ -184,12 +200,19 @@ class _ShortSegments(ThreadChooser):
 
 @pytest.mark.parametrize("opt, momentum, penalty, kernel", KERNEL_CASES)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_runner_segments_give_the_bits_of_one_call(opt, momentum, penalty, kernel,
-                                                   threads):  # fmt: skip
+def test_runner_segments_give_the_bits_of_one_call(
+    opt, momentum, penalty, kernel, threads
+):
     """The thread chooser splits an epoch into calls at times it measures."""
     X, Y, sw, k = stacked(LOG_LOSS)
-    hyper = make_hyper(LOG_LOSS, opt, *PENALTIES[penalty], sw=sw, momentum=momentum,
-                       lr=0.4 if momentum == 0.0 else 0.05)  # fmt: skip
+    hyper = make_hyper(
+        LOG_LOSS,
+        opt,
+        *PENALTIES[penalty],
+        sw=sw,
+        momentum=momentum,
+        lr=0.4 if momentum == 0.0 else 0.05,
+    )
     order = np.random.default_rng(2).permutation(X.shape[0])
     params0 = initial_params(k, X.shape[1])
     whole, total, step, runner = linear_epoch(X, Y, sw, k, hyper, order, 16, params0)
@@ -204,9 +227,16 @@ def test_csr_column_ranges_split_the_non_zeros():
     """The cuts balance the non-zeros; each row's bounds split it at the cuts."""
     rng = np.random.default_rng(0)
     uniform = rng.random((500, 30))
-    X = sp.csr_matrix((rng.random(500 * 30), (np.repeat(np.arange(500), 30),
-                       (uniform * uniform * 1000).astype(int).ravel())),
-                      shape=(500, 1000))  # fmt: skip
+    X = sp.csr_matrix(
+        (
+            rng.random(500 * 30),
+            (
+                np.repeat(np.arange(500), 30),
+                (uniform * uniform * 1000).astype(int).ravel(),
+            ),
+        ),
+        shape=(500, 1000),
+    )
     X.sum_duplicates()
     cuts = csr_column_cuts(X, 2)
     assert cuts[0] == 0 and cuts[-1] == 1000 and 0 < cuts[1] < 500  # skewed columns
@@ -238,8 +268,14 @@ def test_plain_sgd_fits_alike_on_sparse_csr_and_dense():
     """Plain SGD takes the dense steps on CSR data whatever the sparsity."""
     X, Y = make_regression(n_samples=300, n_features=8, n_targets=2, random_state=0)
     X[np.random.default_rng(0).random(X.shape) < 0.7] = 0.0
-    params = dict(solver="sgd", momentum=0.0, alpha=1e-2, max_iter=4, batch_size=32,
-                  random_state=0)  # fmt: skip
+    params = dict(
+        solver="sgd",
+        momentum=0.0,
+        alpha=1e-2,
+        max_iter=4,
+        batch_size=32,
+        random_state=0,
+    )
     dense = LinearRegressor(**params).fit(X, Y)
     csr = LinearRegressor(**params).fit(sp.csr_matrix(X), Y)
     np.testing.assert_allclose(csr.coef_, dense.coef_, rtol=1e-9, atol=1e-12)

@@ -35,8 +35,9 @@ def n_chunks(request, monkeypatch):
 
 def reference_epoch(X, Y, sw, hyper, order, batch_size, params0):
     state = State(params0.copy(), np.zeros(params0.size), np.zeros(params0.size))
-    total, step = reference.dense_epoch(X.astype(np.float64), Y, sw, order, batch_size,
-                                        state, hyper)  # fmt: skip
+    total, step = reference.dense_epoch(
+        X.astype(np.float64), Y, sw, order, batch_size, state, hyper
+    )
     return state, total, step
 
 
@@ -101,8 +102,10 @@ def test_threads_and_segments_give_the_bits_of_one_call(loss, n_chunks):
     hyper = make_hyper(loss, ADAM, *PENALTIES["elasticnet"], sw=sw)
     order = np.random.default_rng(2).permutation(len(X))
     params0 = initial_params(k, X.shape[1])
-    results = [linear_epoch(X, Y, sw, k, hyper, order, 16, params0, workers, cuts)[:3]
-               for workers, cuts in [(1, ()), (2, ()), (3, (16, 112)), (1, (192,))]]  # fmt: skip
+    results = [
+        linear_epoch(X, Y, sw, k, hyper, order, 16, params0, workers, cuts)[:3]
+        for workers, cuts in [(1, ()), (2, ()), (3, (16, 112)), (1, (192,))]
+    ]
     for state, total, step in results[1:]:
         for a, b in zip(results[0][0], state):
             np.testing.assert_array_equal(a, b)

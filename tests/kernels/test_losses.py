@@ -21,8 +21,17 @@ def row_loss_grad(loss, z, y):
     """Loss and gradient of one sample with outputs z (k,) and targets y,
     through ``outputs_grad`` on a chunk of one row."""
     g, grad_b = np.empty((1, z.shape[0])), np.empty(z.shape[0])
-    value = outputs_grad(z[None].astype(np.float64), y[None], np.ones(1),
-                         np.zeros(1, np.int64), 0, 1, loss, g, grad_b)  # fmt: skip
+    value = outputs_grad(
+        z[None].astype(np.float64),
+        y[None],
+        np.ones(1),
+        np.zeros(1, np.int64),
+        0,
+        1,
+        loss,
+        g,
+        grad_b,
+    )
     return value, g[0]
 
 
@@ -55,8 +64,9 @@ def test_outputs_grad_matches_reference(loss, dtype):
     if loss.kind != MULTINOMIAL:  # one output: column 0 alone
         t, d = Z[:, 0].copy(), Y[order, 0].astype(dtype)
         output_losses(loss, t, d)
-        values_0, G_0 = reference.loss_grad(loss, Z[:, :1].astype(np.float64),
-                                            Y[order, :1])  # fmt: skip
+        values_0, G_0 = reference.loss_grad(
+            loss, Z[:, :1].astype(np.float64), Y[order, :1]
+        )
         np.testing.assert_allclose(t, values_0, rtol=rtol, atol=atol)
         np.testing.assert_allclose(d, G_0[:, 0], rtol=rtol, atol=atol)
     out, grad_b = np.empty_like(Z), np.empty(k, dtype)
@@ -86,15 +96,21 @@ def test_softmax_grad_reads_its_chunk_of_the_order():
 
 @pytest.mark.parametrize("loss", LOSSES)
 @settings(max_examples=40, deadline=None)
-@given(z=st.lists(st.floats(-6, 6), min_size=4, max_size=4), label=st.integers(0, 3),
-       bits=st.lists(st.integers(0, 1), min_size=3, max_size=3))  # fmt: skip
+@given(
+    z=st.lists(st.floats(-6, 6), min_size=4, max_size=4),
+    label=st.integers(0, 3),
+    bits=st.lists(st.integers(0, 1), min_size=3, max_size=3),
+)
 def test_loss_grad_finite_differences(loss, z, label, bits):
     kind = KINDS[loss]
     k = {"regression": 2, "binary": 1, "multiclass": 4, "multilabel": 3}[kind]
     z = np.array(z[:k])
-    y = {"regression": np.array([0.5, -1.0]), "binary": np.array([label % 2.0]),
-         "multiclass": np.array([float(label)]),
-         "multilabel": np.array(bits, dtype=float)}[kind]  # fmt: skip
+    y = {
+        "regression": np.array([0.5, -1.0]),
+        "binary": np.array([label % 2.0]),
+        "multiclass": np.array([float(label)]),
+        "multilabel": np.array(bits, dtype=float),
+    }[kind]
     if kind == "regression":  # stay away from the kinks of huber / insensitive
         residual = np.abs(z - y)
         if np.any(np.abs(residual - EPSILON) < 1e-3) or np.any(residual < 1e-3):

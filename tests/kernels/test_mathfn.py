@@ -19,8 +19,12 @@ def within_ulps(got, want, ulps):
 def z():
     """Values of every magnitude that the activations and losses meet, signed."""
     rng = np.random.default_rng(0)
-    z = np.concatenate([rng.standard_normal(3000) * scale
-                        for scale in (1e-9, 1e-3, 0.1, 0.25, 1.0, 5.0, 40.0)])  # fmt: skip
+    z = np.concatenate(
+        [
+            rng.standard_normal(3000) * scale
+            for scale in (1e-9, 1e-3, 0.1, 0.25, 1.0, 5.0, 40.0)
+        ]
+    )
     return np.concatenate([z, [0.0, -0.0, 0.25, -0.25, 1.0, -1.0, 6.0, -6.0, 700.0]])
 
 
@@ -34,8 +38,13 @@ def test_exp_nonpositive_and_log1p_unit_are_within_a_few_ulp():
     tiny = each(mathfn.exp_nonpositive, [-708.5, -745.0, -1e308, -np.inf])
     assert np.all((tiny > 0.0) & (tiny < 3.4e-308))
     assert np.isnan(mathfn.exp_nonpositive(np.nan))
-    e = np.concatenate([rng.uniform(0, 1, 20_000), 10.0 ** rng.uniform(-300, 0, 2_000),
-                        [0.0, 1e-17, 1.0]])  # fmt: skip
+    e = np.concatenate(
+        [
+            rng.uniform(0, 1, 20_000),
+            10.0 ** rng.uniform(-300, 0, 2_000),
+            [0.0, 1e-17, 1.0],
+        ]
+    )
     assert within_ulps(each(mathfn.log1p_unit, e), np.log1p(e), 3)
 
 
@@ -64,7 +73,8 @@ def test_erf_is_within_a_few_ulp_and_odd(z):
     assert mathfn.erf(6.5) == 1.0 and mathfn.erf(-1e300) == -1.0
 
 
-@pytest.mark.parametrize("name", ["exp_nonpositive", "log1p_unit", "logistic", "tanh",
-                                  "erf"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["exp_nonpositive", "log1p_unit", "logistic", "tanh", "erf"]
+)
 def test_nan_stays_nan(name):
     assert np.isnan(getattr(mathfn, name)(np.nan))

@@ -41,8 +41,9 @@ def test_backpropagation_matches_finite_differences(activation, loss, penalty, s
     params0 = net.params.copy()
     a1, a2 = PENALTIES[penalty]
     eta = 1e-3
-    hyper = make_hyper(loss, SGD, a1, a2, sw=sw, lr=eta, momentum=0.0, nesterov=False,
-                       epsilon=0.1)  # fmt: skip
+    hyper = make_hyper(
+        loss, SGD, a1, a2, sw=sw, lr=eta, momentum=0.0, nesterov=False, epsilon=0.1
+    )
     is_weight = np.zeros(params0.size, bool)  # biases are not penalised
     for layer in range(len(sizes) - 1):
         at = net.offsets[layer]
@@ -73,8 +74,9 @@ def test_two_threads_give_the_bits_of_one(dtype, sparse):
     Y = rng.integers(0, 3, (n, 1)).astype(float)
     sw = rng.uniform(0.5, 2.0, n)
     data = sp.csr_matrix(X) if sparse else X
-    hyper = make_hyper(MULTINOMIAL, ADAM, 0.001, 0.01, sw=sw, lr=0.01, nesterov=False,
-                       beta_2=0.999)  # fmt: skip
+    hyper = make_hyper(
+        MULTINOMIAL, ADAM, 0.001, 0.01, sw=sw, lr=0.01, nesterov=False, beta_2=0.999
+    )
     hyper = hyper._replace(weight_scale=1.0)
     order = np.random.default_rng(2).permutation(n)
     results = []

@@ -28,12 +28,21 @@ DTYPES = [(np.float64, np.float64), (np.float32, np.float64), (np.float32, np.fl
 
 def optimizer(kind, schedule=CONSTANT, nesterov=True, lr=0.05):
     kind = NESTEROV if kind == SGD and nesterov else kind  # Nesterov: a kind of its own
-    return Optimizer(kind=kind, lr=lr, schedule=schedule, power_t=0.5, momentum=0.9,
-                     beta_1=0.9, beta_2=0.99, eps=1e-8)  # fmt: skip
+    return Optimizer(
+        kind=kind,
+        lr=lr,
+        schedule=schedule,
+        power_t=0.5,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.99,
+        eps=1e-8,
+    )
 
 
-@pytest.mark.parametrize("kind, schedule", itertools.product(OPTIMIZERS,
-                                                             [CONSTANT, INVSCALING]))  # fmt: skip
+@pytest.mark.parametrize(
+    "kind, schedule", itertools.product(OPTIMIZERS, [CONSTANT, INVSCALING])
+)
 def test_step_size_matches_reference(kind, schedule):
     opt = optimizer(kind, schedule)
     for t in [1, 2, 3, 10, 1000]:
@@ -44,8 +53,9 @@ def test_step_size_matches_reference(kind, schedule):
     assert step_size(opt, 1) == pytest.approx(0.05, rel=1e-14)
 
 
-@pytest.mark.parametrize("kind, nesterov", [(SGD, True), (SGD, False), (ADAM, True),
-                                            (RMSPROP, True)])  # fmt: skip
+@pytest.mark.parametrize(
+    "kind, nesterov", [(SGD, True), (SGD, False), (ADAM, True), (RMSPROP, True)]
+)
 @pytest.mark.parametrize("penalty", list(PENALTIES))
 @pytest.mark.parametrize("dtype, moment_dtype", DTYPES)
 def test_update_range_matches_reference(kind, nesterov, penalty, dtype, moment_dtype):
@@ -86,8 +96,10 @@ def test_update_range_sums_a_second_gradient(kind, dtype):
     opt = optimizer(kind)
     rng = np.random.default_rng(1)
     g1, g2 = rng.standard_normal((2, 20)).astype(dtype)
-    states = [State(np.ones(20, dtype), np.zeros(20, dtype), np.zeros(20, dtype))
-              for _ in range(2)]  # fmt: skip
+    states = [
+        State(np.ones(20, dtype), np.zeros(20, dtype), np.zeros(20, dtype))
+        for _ in range(2)
+    ]
     for t in range(1, 4):
         eta = step_size(opt, t)
         update_range(states[0], g1, 0.5, 0, 20, opt, eta, Penalty(0.01, 0.1), g2)

@@ -27,9 +27,12 @@ def test_threads_wait_for_each_other_at_every_meeting(n_threads):
     counter = np.zeros(1, np.int64)
     progress = np.zeros(n_threads, np.int64)
     early = np.zeros(n_threads, np.int64)
-    threads = [threading.Thread(target=meet, args=(counter, n_threads, worker,
-                                                   n_meetings, progress, early))
-               for worker in range(n_threads)]  # fmt: skip
+    threads = [
+        threading.Thread(
+            target=meet, args=(counter, n_threads, worker, n_meetings, progress, early)
+        )
+        for worker in range(n_threads)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
