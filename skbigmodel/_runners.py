@@ -8,6 +8,7 @@ differ only in their data, their scratch, their kernel and how many fixed
 parts an epoch is cut into (the most threads that can share it).
 """
 
+import contextlib
 import functools
 import time
 
@@ -115,7 +116,7 @@ class EpochRunner:
 
     def epoch_threads(self):
         """A context in force during an epoch (the MLP limits BLAS threads)."""
-        return _NoContext()
+        return contextlib.nullcontext()
 
     def start(self):
         """Set up the thread chooser and the helper threads, once."""
@@ -144,14 +145,6 @@ class EpochRunner:
         with self.epoch_threads():
             run_in_segments(run, order, self.batch_size, self.chooser, self.set_threads)
         return carried[1], carried[0]
-
-
-class _NoContext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return False
 
 
 class DenseRunner(EpochRunner):
@@ -345,20 +338,11 @@ class MLPRunner(EpochRunner):
             self.limits.pop().restore_original_limits()
         self.limits.append(self.blas.limit(limits=max(1, threads // self.workers)))
 
+    @contextlib.contextmanager
     def epoch_threads(self):
-        return _RestoreBlas(self.limits)
-
-
-class _RestoreBlas:
-    """Restores the BLAS thread limits that ``MLPRunner.set_threads`` set."""
-
-    def __init__(self, limits):
-        self.limits = limits
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.limits:
-            self.limits.pop().restore_original_limits()
-        return False
+        """Restores the BLAS thread limits that ``set_threads`` set."""
+        try:
+            yield
+        finally:
+            if self.limits:
+                self.limits.pop().restore_original_limits()

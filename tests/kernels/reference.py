@@ -17,6 +17,7 @@ from skbigmodel._kernels.losses import (
     SQUARED_ERROR,
 )
 from skbigmodel._kernels.optimizers import ADAM, INVSCALING, NESTEROV, SGD
+from skbigmodel._penalties import soft_threshold  # noqa: F401 (also used by tests)
 
 
 def loss_grad(loss, Z, Y):
@@ -60,10 +61,6 @@ def step_size(optimizer, t):
     if optimizer.kind == ADAM:
         eta *= np.sqrt(1.0 - optimizer.beta_2**t) / (1.0 - optimizer.beta_1**t)
     return eta
-
-
-def soft_threshold(w, threshold):
-    return np.sign(w) * np.maximum(np.abs(w) - threshold, 0.0)
 
 
 def penalty_scale(optimizer, v):
