@@ -3,8 +3,9 @@
 Linear models and multilayer perceptrons trained by mini-batch SGD with
 momentum, Adam or RMSprop, with L1, L2 and elastic-net penalties:
 
-- :class:`LinearRegressor` and :class:`LogisticClassifier` replace
-  scikit-learn's ``SGDRegressor`` and ``SGDClassifier(loss="log_loss")``;
+- :class:`LinearRegressor` and :class:`LinearClassifier` (with
+  :class:`LogisticClassifier`, its log-loss member) replace scikit-learn's
+  ``SGDRegressor`` and ``SGDClassifier``;
 - :class:`MLPClassifier`, :class:`MLPRegressor` and :class:`MLPEstimator`
   replace ``MLPClassifier`` and ``MLPRegressor``.
 
@@ -17,10 +18,11 @@ dependency only when used: ``skbigmodel.onnx`` (export to ONNX),
 from . import _gcpause
 
 with _gcpause.GC_PAUSE:  # importing Numba and defining the kernels: see _gcpause
-    from ._linear import LinearRegressor, LogisticClassifier
+    from ._linear import LinearClassifier, LinearRegressor, LogisticClassifier
     from ._mlp import MLPClassifier, MLPEstimator, MLPRegressor
 
 __all__ = [
+    "LinearClassifier",
     "LinearRegressor",
     "LogisticClassifier",
     "MLPClassifier",

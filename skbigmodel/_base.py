@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._kernels.bundles import Hyper, Loss, Penalty
 from ._monitor import Monitor
-from ._optimizers import OPTIMIZERS, SCHEDULES, optimizer_bundle
+from ._optimizers import OPTIMIZERS, SCHEDULES, check_schedule, optimizer_bundle
 from ._penalties import PENALTIES, penalty_strengths
 from ._runners import blas_controller
 from ._sklearn_compat import (
@@ -54,7 +54,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             StrOptions({"auto"}),
         ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -114,6 +114,11 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             X, y, sample_weight, (None, None, None), incremental=True, classes=classes
         )
 
+    def _check_parameters(self):
+        """ValueErrors for parameters that do not fit together (scikit-learn's
+        constraints check each parameter alone)."""
+        check_schedule(self)
+
     def _fit_atomic(self, X, y, sample_weight, validation, **kwargs):
         """Run ``_fit``; on any exception restore every attribute as it was."""
         # Opened before the snapshot so that a failed fit still tears the
@@ -128,8 +133,12 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             self.__dict__.update(saved)
             raise
 
-    def _fit(self, X, y, sample_weight, validation, *, incremental, classes=None):
+    def _fit(
+        self, X, y, sample_weight, validation, *, incremental, classes=None, init=None
+    ):
+        self._check_parameters()
         reuse = hasattr(self, "_network") and (incremental or self.warm_start)
+        reuse = reuse and init is None  # coef_init / intercept_init win
         if incremental and not reuse and classes is None and self._needs_classes:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         X, y = self._validate_training_data(X, y, reset=not reuse)
@@ -149,10 +158,17 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             net = self._new_network(X.shape[1], self._n_outputs, X.dtype, rng=rng)
             if getattr(self, "fit_intercept", True):
                 net.intercept[:] = self._init_intercept(Y[train_rows], sw[train_rows])
+            if init is not None:
+                self._set_initial_params(net, *init)
         if reuse and incremental:
             state = self._opt_state.copy()
         else:  # warm_start restarts the optimiser, as scikit-learn's MLP does
-            state = OptimizerState.zeros(net.params.size, net.moment_dtype)
+            state = OptimizerState.zeros(
+                net.params.size,
+                net.moment_dtype,
+                net.params.dtype,
+                getattr(self, "average", False),
+            )
         hyper, loss_unit = self._hyper(train_rows.size / weight)
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         monitor = Monitor(self, X, y, metadata, loss_unit)
@@ -161,7 +177,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         runner = net.epoch_runner(X, Y, sw, batch_size, rng, self.n_jobs)
         stopping = (
             None
-            if incremental
+            if incremental or self.tol is None  # tol=None: run max_iter epochs
             else StoppingRule(
                 self.tol, self.n_iter_no_change, self.learning_rate == "adaptive"
             )
@@ -183,7 +199,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         )
         self._network, self._opt_state = net, state
         self._record(history, reuse, validate is not None)
-        self._set_fitted(net)
+        self._set_fitted(net, state.averaged())
         monitor.fit_end()
         return self
 
@@ -282,11 +298,17 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
     def _hyper(self, weight_scale):
         loss = self._loss()
         a1, a2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
-        epsilon, a1, a2, loss_unit = self._scaled_problem(loss, a1, a2)
+        param, a1, a2, loss_unit, step_unit = self._scaled_problem(loss, a1, a2)
+        user_param = self._loss_param(loss)
+
+        def dloss(typw):  # the loss's derivative at -typw for the target 1
+            Z, Y = np.array([[-typw]]), np.array([[1.0]])
+            return float(loss.reference(Z, Y, user_param)[1][0, 0])
+
         hyper = Hyper(
-            loss=Loss(loss.code, float(epsilon)),
+            loss=Loss(loss.code, float(param)),
             penalty=Penalty(float(a1), float(a2)),
-            optimizer=optimizer_bundle(self),
+            optimizer=optimizer_bundle(self, step_unit, dloss),
             weight_scale=float(weight_scale),
             fit_intercept=bool(getattr(self, "fit_intercept", True)),
         )

@@ -16,7 +16,13 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 
 from ._kernels import losses as kernels
 
-__all__ = ["CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "LossFunction"]
+__all__ = [
+    "CLASSIFIER_LOSS_NAMES",
+    "LOG_LOSSES",
+    "MARGIN_LOSSES",
+    "REGRESSION_LOSSES",
+    "LossFunction",
+]
 
 
 @dataclass(frozen=True)
@@ -24,26 +30,33 @@ class LossFunction:
     """One loss.
 
     code : the kernels' code.
-    reference(Z, Y, epsilon) : per-sample losses (n,) and their gradients
+    reference(Z, Y, param) : per-sample losses (n,) and their gradients
         with respect to the raw outputs Z (n, k), in plain NumPy; Y holds
         the targets as the kernels get them (class indices for the
-        multinomial).
+        multinomial, +-1 labels for the margin losses).
+    param : the loss's parameter in the kernels (``Loss.param``): the name
+        of the estimator's parameter that sets it ("epsilon", "quantile"),
+        or a fixed number (the hinge's threshold).
     degree : homogeneity in the target's scale (loss(s*r) = s**degree *
         loss(r)), used to train regressors on standardised targets exactly.
+    margin : a loss of the margin y * t with labels y = +-1: a classifier
+        trains one output per class on it (one-vs-rest), one for two.
     proba(raw), log_proba(raw) : class probabilities (n, n_classes) from
         raw outputs; None for losses without probabilities.
-    onnx_proba(graph, raw, out) : the same as an ONNX node.
+    onnx_proba(graph, raw, n_outputs, out) : the same as ONNX nodes.
     """
 
     code: int
     reference: Callable
+    param: str | float = 0.0
     degree: int = 2
+    margin: bool = False
     proba: Callable | None = None
     log_proba: Callable | None = None
     onnx_proba: Callable | None = None
 
 
-def _squared_error(Z, Y, epsilon):
+def _squared_error(Z, Y, param):
     R = Z - Y
     return 0.5 * (R**2).sum(axis=1), R
 
@@ -64,12 +77,49 @@ def _epsilon_insensitive(Z, Y, epsilon):
     )
 
 
-def _log_loss(Z, Y, epsilon):
+def _squared_epsilon_insensitive(Z, Y, epsilon):
+    R = Z - Y
+    excess = np.maximum(np.abs(R) - epsilon, 0.0)
+    return (excess**2).sum(axis=1), 2.0 * np.sign(R) * excess
+
+
+def _quantile(Z, Y, q):
+    R = Z - Y
+    return np.where(R < 0, -q * R, (1 - q) * R).sum(axis=1), np.where(
+        R < 0, -q, np.where(R > 0, 1 - q, 0.0)
+    )
+
+
+def _hinge(Z, Y, threshold):
+    margin = Z * Y
+    active = margin <= threshold
+    return np.where(active, threshold - margin, 0.0).sum(axis=1), np.where(
+        active, -Y, 0.0
+    )
+
+
+def _squared_hinge(Z, Y, threshold):
+    excess = np.maximum(threshold - Z * Y, 0.0)
+    return (excess**2).sum(axis=1), -2.0 * Y * excess
+
+
+def _modified_huber(Z, Y, param):
+    margin = Z * Y
+    values = np.where(
+        margin >= 1, 0.0, np.where(margin >= -1, (1 - margin) ** 2, -4 * margin)
+    )
+    grads = np.where(
+        margin >= 1, 0.0, np.where(margin >= -1, -2 * (1 - margin) * Y, -4 * Y)
+    )
+    return values.sum(axis=1), grads
+
+
+def _log_loss(Z, Y, param):
     """Each output a logit, each target a probability: sigmoid cross-entropy."""
     return (np.logaddexp(0.0, Z) - Y * Z).sum(axis=1), expit(Z) - Y
 
 
-def _multinomial(Z, Y, epsilon):
+def _multinomial(Z, Y, param):
     labels = Y[:, 0].astype(int)
     rows = np.arange(len(Z))
     log_p = log_softmax(Z, axis=1)
@@ -87,21 +137,82 @@ def _binary_log_proba(raw):
     return np.hstack([log_expit(-raw), log_expit(raw)])
 
 
-def _binary_onnx(graph, raw, out):  # proba = [1 - sigmoid(logit), sigmoid(logit)]
+def _binary_onnx(
+    graph, raw, n_outputs, out
+):  # proba = [1 - sigmoid(logit), sigmoid(logit)]
     p = graph.op("Sigmoid", raw)
     return graph.op("Concat", graph.op("Sub", graph.const(1.0), p), p, axis=1, out=out)
 
 
+def _huber_proba(raw):
+    """scikit-learn's probabilities of the modified Huber loss: (clip(score,
+    -1, 1) + 1) / 2 per class, normalised (uniform where all are zero)."""
+    p = (np.clip(raw, -1.0, 1.0) + 1.0) / 2.0
+    if p.shape[1] == 1:
+        return np.hstack([1.0 - p, p])
+    total = p.sum(axis=1, keepdims=True)
+    zero = total[:, 0] == 0
+    p[zero], total[zero] = 1.0, p.shape[1]
+    return p / total
+
+
+def _huber_log_proba(raw):
+    with np.errstate(divide="ignore"):  # a probability of 0 is a log of -inf
+        return np.log(_huber_proba(raw))
+
+
+def _huber_onnx(graph, raw, n_outputs, out):
+    clipped = graph.op("Clip", raw, graph.const(-1.0), graph.const(1.0))
+    p = graph.op("Mul", graph.op("Add", clipped, graph.const(1.0)), graph.const(0.5))
+    if n_outputs == 1:
+        return graph.op(
+            "Concat", graph.op("Sub", graph.const(1.0), p), p, axis=1, out=out
+        )
+    total = graph.op("ReduceSum", p, graph.const([1], np.int64), keepdims=1)
+    zero = graph.op("Equal", total, graph.const(0.0))
+    uniform = graph.const(1.0 / n_outputs)
+    share = graph.op("Div", p, graph.op("Where", zero, graph.const(1.0), total))
+    return graph.op("Where", zero, uniform, share, out=out)
+
+
 REGRESSION_LOSSES = {
-    "squared_error": LossFunction(kernels.SQUARED_ERROR, _squared_error, 2),
-    "huber": LossFunction(kernels.HUBER, _huber, 2),
+    "squared_error": LossFunction(kernels.SQUARED_ERROR, _squared_error),
+    "huber": LossFunction(kernels.HUBER, _huber, "epsilon"),
     "epsilon_insensitive": LossFunction(
-        kernels.EPSILON_INSENSITIVE, _epsilon_insensitive, 1
+        kernels.EPSILON_INSENSITIVE, _epsilon_insensitive, "epsilon", degree=1
     ),
+    "squared_epsilon_insensitive": LossFunction(
+        kernels.SQUARED_EPSILON_INSENSITIVE, _squared_epsilon_insensitive, "epsilon"
+    ),
+    "quantile": LossFunction(kernels.QUANTILE, _quantile, "quantile", degree=1),
 }
 
-# One logit (binary), one score per class (softmax), or one logit per label.
-CLASSIFICATION_LOSSES = {
+# The losses of the margin y * t (labels +-1), and the regression losses on
+# those labels: a classifier trains one output per class (one-vs-rest).
+MARGIN_LOSSES = {
+    "hinge": LossFunction(kernels.HINGE, _hinge, 1.0, margin=True),
+    "perceptron": LossFunction(kernels.HINGE, _hinge, 0.0, margin=True),
+    "squared_hinge": LossFunction(
+        kernels.SQUARED_HINGE, _squared_hinge, 1.0, margin=True
+    ),
+    "modified_huber": LossFunction(
+        kernels.MODIFIED_HUBER,
+        _modified_huber,
+        margin=True,
+        proba=_huber_proba,
+        log_proba=_huber_log_proba,
+        onnx_proba=_huber_onnx,
+    ),
+    **{
+        name: LossFunction(entry.code, entry.reference, entry.param, margin=True)
+        for name, entry in REGRESSION_LOSSES.items()
+        if name != "quantile"
+    },
+}
+
+# Log-loss: one logit (binary), one score per class (softmax), or one logit
+# per label.
+LOG_LOSSES = {
     "binary": LossFunction(
         kernels.LOG_LOSS,
         _log_loss,
@@ -114,13 +225,18 @@ CLASSIFICATION_LOSSES = {
         _multinomial,
         proba=lambda raw: softmax(raw, axis=1),
         log_proba=lambda raw: log_softmax(raw, axis=1),
-        onnx_proba=lambda graph, raw, out: graph.op("Softmax", raw, axis=1, out=out),
+        onnx_proba=lambda graph, raw, n_outputs, out: graph.op(
+            "Softmax", raw, axis=1, out=out
+        ),
     ),
     "multilabel": LossFunction(
         kernels.MULTILABEL,
         _log_loss,
         proba=expit,
         log_proba=log_expit,
-        onnx_proba=lambda graph, raw, out: graph.op("Sigmoid", raw, out=out),
+        onnx_proba=lambda graph, raw, n_outputs, out: graph.op("Sigmoid", raw, out=out),
     ),
 }
+
+# The names a classifier's ``loss`` accepts: scikit-learn's SGDClassifier's.
+CLASSIFIER_LOSS_NAMES = ("log_loss", *MARGIN_LOSSES)

@@ -275,7 +275,9 @@ class MLPEstimator(BaseStochasticEstimator):
     _validation_score = _by_task("_validation_score")
     _stratify = _by_task("_stratify")
     _init_intercept = _by_task("_init_intercept")
+    _loss_param = _by_task("_loss_param")
     _labels = _by_task("_labels")
+    _margin = False  # the log-loss (classification)
     predict = _by_task("predict")
     predict.__doc__ = """Predict labels (classification) or targets (regression).
 
@@ -313,14 +315,15 @@ class MLPEstimator(BaseStochasticEstimator):
         return TASKS[self.task]._n_outputs.fget(self)
 
     def _scaled_problem(self, loss, a1, a2):
-        """Loss epsilon, penalty and loss unit: the penalty acts as given.
+        """Loss parameter, penalty, loss unit and SGD's step unit (see
+        ``RegressorTarget``): the penalty acts as given.
 
         Only the output layer scales with standardised targets, so unlike a
         linear model the penalty is not rescaled: alpha applies to the
         network trained on standardised targets.
         """
-        epsilon, _, _, unit = TASKS[self.task]._scaled_problem(self, loss, a1, a2)
-        return epsilon, a1, a2, unit
+        param, _, _, unit, step = TASKS[self.task]._scaled_problem(self, loss, a1, a2)
+        return param, a1, a2, unit, step
 
     def score(self, X, y, sample_weight=None):
         """Accuracy (classification) or R^2 (regression) of ``predict(X)``.
@@ -436,7 +439,7 @@ class MLPEstimator(BaseStochasticEstimator):
             net.initialize(rng)
         return net
 
-    def _set_fitted(self, net):
+    def _set_fitted(self, net, averaged=None):
         coefs = [W.copy() for W in net.coefs]
         intercepts = [b.copy() for b in net.intercepts]
         coefs[-1], intercepts[-1] = self._user_params(coefs[-1].T, intercepts[-1])

@@ -51,15 +51,17 @@ class Monitor:
         self.task = self.root.subcontext(task_name="epoch")
         self.task.call_on_fit_task_begin(estimator=self.est, **self.data)
 
-    def epoch_end(self, epoch, loss, score, net):
-        """Report a finished epoch; True when a callback asks to stop."""
+    def epoch_end(self, epoch, loss, score, net, averaged=None):
+        """Report a finished epoch; True when a callback asks to stop.
+
+        averaged : the averaged parameters (averaged SGD), or None."""
         if self.est.verbose:
             seconds = time.perf_counter() - self.started
             _print_epoch(epoch, loss * self.loss_unit, score, seconds)
 
         # Built only if a callback asks for ``fitted_estimator``.
         def fitted_attributes():
-            return _fitted_attributes(self.est, net)
+            return _fitted_attributes(self.est, net, averaged)
 
         return self.task.call_on_fit_task_end(
             estimator=self.est,
@@ -68,10 +70,10 @@ class Monitor:
         )
 
 
-def _fitted_attributes(est, net):
+def _fitted_attributes(est, net, averaged=None):
     """The public fitted attributes ``est`` would have with ``net``'s parameters."""
     probe = copy.copy(est)
-    probe._set_fitted(net.copy())
+    probe._set_fitted(net.copy(), averaged)
     return {
         name: value
         for name, value in vars(probe).items()

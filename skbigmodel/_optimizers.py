@@ -17,7 +17,13 @@ from ._kernels import optimizers as kernels
 from ._kernels.bundles import Optimizer
 from ._penalties import soft_threshold
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "Solver", "optimizer_bundle"]
+__all__ = [
+    "LINEAR_SCHEDULES",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "Solver",
+    "optimizer_bundle",
+]
 
 
 @dataclass(frozen=True)
@@ -68,20 +74,61 @@ SCHEDULES = {
     "invscaling": kernels.INVSCALING,
     "adaptive": kernels.CONSTANT,
 }
+# The linear models' schedules add Bottou's "optimal" 1 / (alpha (t0 + t)),
+# a schedule of plain SGD (see ``optimal_schedule``).
+LINEAR_SCHEDULES = {**SCHEDULES, "optimal": kernels.OPTIMAL}
 
 
-def optimizer_bundle(est):
+def optimal_schedule(alpha, dloss):
+    """(lr, t0) of the "optimal" schedule, eta_t = lr / (t0 + t - 1) at the
+    t-th sample: lr = 1 / alpha, and t0 scikit-learn's heuristic, which
+    makes the first step typw / max(1, dloss(typw)) for the typical weight
+    typw = alpha ** -0.25 (Bottou's SvmSgd); dloss(typw) is the loss's
+    derivative at the output -typw for the target 1."""
+    typw = np.sqrt(1.0 / np.sqrt(alpha))
+    eta0 = typw / max(1.0, dloss(typw))
+    return 1.0 / alpha, 1.0 / (eta0 * alpha)
+
+
+def check_schedule(est):
+    """The ValueErrors of a schedule that does not fit the other parameters."""
+    if est.learning_rate != "optimal":
+        return
+    if est.solver != "sgd":
+        raise ValueError(
+            f"learning_rate='optimal' is a schedule of solver='sgd'; got "
+            f"solver={est.solver!r}. Use learning_rate='constant' with it."
+        )
+    if est.alpha == 0:
+        raise ValueError(
+            "learning_rate='optimal' needs alpha > 0: its step "
+            "1 / (alpha * (t0 + t)) is set by alpha (also with penalty=None)."
+        )
+
+
+def optimizer_bundle(est, step_unit=1.0, dloss=None):
     """The kernels' ``Optimizer`` bundle for an estimator's parameters.
 
     Every field has a fixed Python type, so that the kernels compile once.
+    SGD's steps are in the units of the user's targets, as scikit-learn's:
+    a regressor trained on targets divided by s takes them times
+    ``step_unit`` (1 / s for a loss linear in the residual, 1 for a
+    quadratic one); Adam and RMSprop do not depend on the gradient's scale.
+    dloss : for "optimal", the loss's derivative (see ``optimal_schedule``).
     """
     code = OPTIMIZERS[est.solver].code
     if code == kernels.SGD and est.nesterovs_momentum:
         code = kernels.NESTEROV  # a kind of its own (see _kernels/optimizers.py)
+    lr, t0 = float(est.learning_rate_init), 1.0
+    if est.learning_rate == "optimal":
+        lr, t0 = optimal_schedule(float(est.alpha), dloss)
+    if code in kernels.MOMENTUM_KINDS:
+        lr *= step_unit
     return Optimizer(
         kind=code,
-        lr=float(est.learning_rate_init),
-        schedule=SCHEDULES[est.learning_rate],
+        lr=float(lr),
+        t0=float(t0),
+        schedule=LINEAR_SCHEDULES[est.learning_rate],
         power_t=float(est.power_t),
         momentum=float(est.momentum),
         beta_1=float(est.beta_1),

@@ -34,7 +34,7 @@ from ._kernels.linear_csr_sgd import csr_sgd_epoch
 from ._kernels.linear_dense import dense_epoch
 from ._kernels.memory import CACHE_LINE_FLOATS
 from ._kernels.mlp import mlp_epoch
-from ._kernels.optimizers import MOMENTUM_KINDS
+from ._kernels.optimizers import MOMENTUM_KINDS, OPTIMAL
 from ._threads import ThreadChooser, resolve_n_jobs, run_parts, start_helpers
 
 __all__ = ["CSRRunner", "DenseRunner", "MLPRunner", "run_in_segments"]
@@ -193,17 +193,24 @@ def csr_column_cuts(X, n_parts):
     return np.concatenate([[0], inner, [p]]).astype(np.int64)
 
 
-def weight_scaled(hyper):
+def largest_step(optimizer, batch_size):
+    """The largest step of a schedule: its first (see ``step_size``)."""
+    if optimizer.schedule == OPTIMAL:
+        return batch_size * optimizer.lr / (optimizer.t0 + batch_size - 1)
+    return optimizer.lr
+
+
+def weight_scaled(hyper, batch_size):
     """Whether a CSR epoch goes to ``csr_sgd_epoch`` (plain SGD, L2 or no penalty).
 
-    The factor 1 - eta * a2 must stay positive (eta <= lr in every schedule).
+    The factor 1 - eta * a2 must stay positive.
     """
     optimizer, penalty = hyper.optimizer, hyper.penalty
     return (
         optimizer.kind in MOMENTUM_KINDS
         and optimizer.momentum == 0.0
         and penalty.a1 == 0.0
-        and optimizer.lr * penalty.a2 < 0.5
+        and largest_step(optimizer, batch_size) * penalty.a2 < 0.5
     )
 
 
@@ -239,8 +246,17 @@ class CSRRunner(EpochRunner):
     def inputs(self):
         return (self.data,)
 
+    def __call__(self, state, order, step, hyper):
+        if state.avg is not None and not weight_scaled(hyper, self.batch_size):
+            raise ValueError(
+                "average on sparse X needs solver='sgd' with momentum=0 and "
+                "penalty='l2' or None (averaged SGD, O(non-zeros) a step); "
+                "densify X or use those parameters."
+            )
+        return super().__call__(state, order, step, hyper)
+
     def kernel(self, hyper):
-        if weight_scaled(hyper):
+        if weight_scaled(hyper, self.batch_size):
             return csr_sgd_epoch, self.scratch
         if self.scratch.state.shape[0] != self.state_shape[0]:
             # Solvers other than plain SGD: one feature's row per cache line,

@@ -9,9 +9,10 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from ._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
+from ._losses import LOG_LOSSES, MARGIN_LOSSES, REGRESSION_LOSSES
 
 __all__ = ["ClassifierTarget", "RegressorTarget"]
 
@@ -84,12 +85,26 @@ class RegressorTarget(RegressorMixin):
     def _n_outputs(self):
         return self.n_outputs_
 
+    def _loss_param(self, loss):
+        """The loss's parameter in the units of y."""
+        return getattr(self, loss.param) if isinstance(loss.param, str) else loss.param
+
     def _scaled_problem(self, loss, a1, a2):
-        """Loss epsilon, penalty strengths and loss unit on standardised targets."""
+        """On standardised targets: the loss's parameter, the penalty
+        strengths, the loss's unit and the unit of SGD's steps (see
+        ``optimizer_bundle``)."""
         s = self._target_scale
+        param = self._loss_param(loss)
+        if loss.param == "epsilon":  # in the units of y
+            param = param / s
         if loss.degree == 2:  # objective / s**2
-            return self.epsilon / s, a1 / s, a2, s**2
-        return self.epsilon / s, a1, a2 * s, s  # degree 1: objective / s
+            return param, a1 / s, a2, s**2, 1.0
+        return param, a1, a2 * s, s, 1.0 / s  # degree 1: objective / s
+
+    def _network_params(self, coef, intercept):
+        """``_user_params`` inverted: parameters for standardised targets."""
+        s = self._target_scale
+        return coef / s, (intercept - self._target_shift) / s
 
     def _user_params(self, coef, intercept):
         s = self._target_scale
@@ -134,6 +149,18 @@ class RegressorTarget(RegressorMixin):
         """
         raw = self._decision(X)
         return raw.ravel() if self._y_1d else raw
+
+
+def _has_proba(est):
+    """Whether the loss gives probabilities: the log-loss and modified Huber."""
+    name = getattr(est, "loss", "log_loss")
+    entry = MARGIN_LOSSES.get(name)
+    if name == "log_loss" or (entry is not None and entry.proba is not None):
+        return True
+    raise AttributeError(
+        f"probability estimates are not available for loss={name!r}: only "
+        "'log_loss' and 'modified_huber' give them. Use decision_function."
+    )
 
 
 class ClassifierTarget(ClassifierMixin):
@@ -184,13 +211,25 @@ class ClassifierTarget(ClassifierMixin):
                 f"y contains labels {np.unique(np.asarray(y)[unknown]).tolist()} "
                 f"that are not in classes_ {self.classes_.tolist()}."
             )
+        if self._margin:  # labels +-1, one column per class (one for two)
+            Y = np.where(index[:, None] == np.arange(self.classes_.size), 1.0, -1.0)
+            return np.ascontiguousarray(Y[:, 1:] if self.classes_.size == 2 else Y)
         return index.astype(np.float64).reshape(-1, 1)
 
     def _loss(self):
+        name = getattr(self, "loss", "log_loss")  # an MLP's is the log-loss
+        if name != "log_loss":
+            return MARGIN_LOSSES[name]
         if self._multilabel:
-            return CLASSIFICATION_LOSSES["multilabel"]
+            return LOG_LOSSES["multilabel"]
         binary = self.classes_.size == 2
-        return CLASSIFICATION_LOSSES["binary" if binary else "multinomial"]
+        return LOG_LOSSES["binary" if binary else "multinomial"]
+
+    @property
+    def _margin(self):
+        """Whether the loss is one of the margin y * t (labels +-1, one
+        output per class: one-vs-rest) rather than the log-loss."""
+        return getattr(self, "loss", "log_loss") != "log_loss"
 
     @property
     def _n_outputs(self):
@@ -200,11 +239,17 @@ class ClassifierTarget(ClassifierMixin):
             else self.classes_.size
         )
 
+    def _loss_param(self, loss):
+        return getattr(self, loss.param) if isinstance(loss.param, str) else loss.param
+
     def _scaled_problem(self, loss, a1, a2):
-        return 0.0, a1, a2, 1.0
+        return self._loss_param(loss), a1, a2, 1.0, 1.0
 
     def _user_params(self, coef, intercept):
         return coef.copy(), intercept.copy()
+
+    def _network_params(self, coef, intercept):
+        return coef, intercept
 
     def _class_weights(self, y, sample_weight, incremental):
         if self.class_weight is None:
@@ -235,7 +280,10 @@ class ClassifierTarget(ClassifierMixin):
         return None if self._multilabel else y
 
     def _init_intercept(self, Y, sample_weight):
-        """Log-odds (binary, each label) or log-priors (softmax) of the classes."""
+        """Log-odds (binary, each label) or log-priors (softmax) of the
+        classes for the log-loss; zero for the margin losses."""
+        if self._margin:
+            return np.zeros(Y.shape[1])
         if self._multilabel:  # add-one smoothing, in units of weight
             positive = sample_weight @ Y + 1.0
             return np.log(positive / (sample_weight.sum() + 2.0 - positive))
@@ -285,8 +333,12 @@ class ClassifierTarget(ClassifierMixin):
         """
         return self._labels(self._decision(X))
 
+    @available_if(_has_proba)
     def predict_proba(self, X):
         """Class probabilities (sigmoid or softmax of the decision function).
+
+        Only for the log-loss and, with scikit-learn's formula,
+        ``loss="modified_huber"``.
 
         Parameters
         ----------
@@ -301,6 +353,7 @@ class ClassifierTarget(ClassifierMixin):
         raw = self._decision(X)  # checks that the model is fitted first
         return self._loss().proba(raw)
 
+    @available_if(_has_proba)
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, computed without underflow.
 

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._gcpause import first_kernel_calls
-from ._kernels.bundles import State
+from ._kernels.bundles import Average, State
 from ._kernels.shuffle import shuffled
 from ._penalties import penalty_value
 
@@ -35,18 +35,61 @@ class TrainingDiverged(ValueError):
 
 @dataclass
 class OptimizerState:
-    """Moments and step count of the optimiser, kept across partial_fit calls."""
+    """Moments and step count of the optimiser, kept across partial_fit calls.
+
+    With averaged SGD, ``average`` holds the mean of the parameters from
+    the sample ``average_start`` on, over ``average_counts[0]`` steps (see
+    ``_kernels/averaging.py`` for the other counts); else None.
+    """
 
     m: np.ndarray
     v: np.ndarray
     step: int = 0
+    average: np.ndarray | None = None
+    average_counts: np.ndarray | None = None
+    average_start: float = 1.0
 
     @classmethod
-    def zeros(cls, size, dtype=np.float64):
-        return cls(np.zeros(size, dtype), np.zeros(size, dtype))
+    def zeros(cls, size, dtype=np.float64, params_dtype=None, average=False):
+        """A fresh state; ``average``: False, or the sample (True: 1) from
+        which the mean of the parameters (in ``params_dtype``) is taken."""
+        state = cls(np.zeros(size, dtype), np.zeros(size, dtype))
+        if average is not False and average:
+            state.average = np.zeros(size, params_dtype or dtype)
+            state.average_counts = np.zeros(3)
+            state.average_start = float(average)
+        return state
 
     def copy(self):
-        return OptimizerState(self.m.copy(), self.v.copy(), self.step)
+        copied = OptimizerState(self.m.copy(), self.v.copy(), self.step)
+        if self.average is not None:
+            copied.average = self.average.copy()
+            copied.average_counts = self.average_counts.copy()
+            copied.average_start = self.average_start
+        return copied
+
+    def restore(self, other):
+        """Take the values of ``other`` (a copy of this state)."""
+        self.m[:], self.v[:], self.step = other.m, other.v, other.step
+        if self.average is not None:
+            self.average[:], self.average_counts[:] = (
+                other.average,
+                other.average_counts,
+            )
+
+    def averaged(self):
+        """The mean parameters, once at least one step is averaged; else None."""
+        if self.average is None or self.average_counts[0] == 0:
+            return None
+        return self.average
+
+    def bundle(self, params):
+        """The kernels' ``State`` of ``params`` and this optimiser state."""
+        avg = None
+        if self.average is not None:
+            lazy = np.zeros(params.size)  # zero between windows: one per epoch
+            avg = Average(self.average, self.average_counts, self.average_start, lazy)
+        return State(params, self.m, self.v, avg)
 
 
 @dataclass
@@ -121,7 +164,7 @@ def train(
                     epoch,
                     loss_unit,
                 )
-            stop = monitor.epoch_end(epoch + 1, loss, score, net)
+            stop = monitor.epoch_end(epoch + 1, loss, score, net, state.averaged())
             if lowest.exploded(loss):
                 lowest.restore(net, state, epoch + 1, loss, loss_unit)
                 break
@@ -159,7 +202,7 @@ def train(
 
 def _epoch(net, state, hyper, runner, order, validate, history, epoch, loss_unit):
     """Run one epoch, check it, record it; return (standardised loss, score)."""
-    bundle = State(net.params, state.m, state.v)
+    bundle = state.bundle(net.params)
     loss_sum, state.step = runner(bundle, order, state.step, hyper)
     total_weight = order.size / hyper.weight_scale
     # tol applies to the loss of the standardised problem: scale-free
@@ -201,7 +244,7 @@ class _LowestLoss:
 
     def restore(self, net, state, epoch, loss, loss_unit):
         net.params[:] = self.params
-        state.m[:], state.v[:], state.step = self.state.m, self.state.v, self.state.step
+        state.restore(self.state)
         warnings.warn(
             f"Training diverged at epoch {epoch}: the loss grew from "
             f"{self.loss * loss_unit:.3g} to {loss * loss_unit:.3g}. The model keeps "

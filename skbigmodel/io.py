@@ -57,12 +57,13 @@ def trusted_types():
     >>> "skbigmodel._linear.LogisticClassifier" in trusted_types()
     True
     """
-    from ._linear import LinearRegressor, LogisticClassifier
+    from ._linear import LinearClassifier, LinearRegressor, LogisticClassifier
     from ._mlp import MLPClassifier, MLPEstimator, MLPRegressor
     from ._network import LinearNetwork, MLPNetwork
     from ._training import OptimizerState
 
     types = [
+        LinearClassifier,
         LinearRegressor,
         LogisticClassifier,
         MLPClassifier,
@@ -287,4 +288,13 @@ def _fitted_state_problem(est):
         and int(state.step) >= 0
     ):
         return "optimiser moments do not match the parameters"
+    if state.average is not None and not (
+        isinstance(state.average, np.ndarray)
+        and state.average.shape == params.shape
+        and state.average.dtype == params.dtype
+        and isinstance(state.average_counts, np.ndarray)
+        and state.average_counts.shape == (3,)
+        and state.average_counts.dtype == np.float64
+    ):
+        return "averaged parameters do not match the parameters"
     return None

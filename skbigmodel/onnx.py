@@ -8,8 +8,10 @@ sample ``X``: float32 for a float32 ``X``, double otherwise.
 
 Outputs follow skl2onnx's names. Classifiers give ``label``, of shape
 (n_samples,) (or (n_samples, n_classes) of 0/1 for multilabel models), and
-``probabilities`` as a plain tensor (n_samples, n_classes); regressors give
-``variable``, (n_samples, n_outputs).
+``probabilities`` as a plain tensor (n_samples, n_classes) (for the losses
+without probabilities, hinge and others, the scores of
+``decision_function``, one column per class, as skl2onnx gives for
+``SGDClassifier``); regressors give ``variable``, (n_samples, n_outputs).
 """
 
 import numpy as np
@@ -17,13 +19,14 @@ import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
-from ._linear import LinearRegressor, LogisticClassifier
+from ._linear import LinearClassifier, LinearRegressor, LogisticClassifier
 from ._mlp import MLPClassifier, MLPEstimator, MLPRegressor
 
 __all__ = ["register_converters", "to_onnx"]
 
 _ESTIMATORS = (
     LinearRegressor,
+    LinearClassifier,
     LogisticClassifier,
     MLPClassifier,
     MLPRegressor,
@@ -156,7 +159,8 @@ def to_onnx(estimator_or_pipeline, X, *, target_opset=None, options=None):
         A graph with one input named ``"X"``, of shape (None, n_features).
         Classifiers output ``label``, shape (N,) for single-label models and
         (N, n_classes) of 0/1 for multilabel ones, with the classes as int64
-        or strings, then ``probabilities`` (N, n_classes). Regressors output
+        or strings, then ``probabilities`` (N, n_classes) (scores for the
+        losses without probabilities). Regressors output
         ``variable`` (N, n_outputs), in the units of ``y``.
 
     See Also
@@ -337,7 +341,14 @@ def _convert(scope, operator, container):
     if task == "regression":  # the outputs are in the units of y already
         graph.op("Identity", raw, out=outputs[0])
         return
-    model._loss().onnx_proba(graph, raw, out=outputs[1])  # the loss's own link
+    loss = model._loss()
+    n_outputs = _layers(model)[-1][0].shape[1]
+    if loss.onnx_proba is not None:  # the loss's own link
+        loss.onnx_proba(graph, raw, n_outputs, out=outputs[1])
+    elif n_outputs == 1:  # scores, as decision_function, one per class
+        graph.op("Concat", graph.op("Neg", raw), raw, axis=1, out=outputs[1])
+    else:
+        graph.op("Identity", raw, out=outputs[1])
     if task == "multilabel":
         _positive(graph, raw, out=outputs[0])
         return

@@ -5,12 +5,14 @@ import itertools
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skbigmodel import (
+    LinearClassifier,
     LinearRegressor,
     LogisticClassifier,
     MLPClassifier,
     MLPEstimator,
     MLPRegressor,
 )
+from skbigmodel._losses import CLASSIFIER_LOSS_NAMES
 
 SOLVERS = ["adam", "sgd", "rmsprop"]
 PENALTIES = ["l2", "l1", "elasticnet", None]
@@ -25,6 +27,16 @@ def _linear():
     yield LinearRegressor(loss="huber")
     yield LinearRegressor(loss="epsilon_insensitive", learning_rate="adaptive")
     yield LinearRegressor(fit_intercept=False)
+    yield LinearRegressor(loss="squared_epsilon_insensitive")
+    yield LinearRegressor(loss="quantile", quantile=0.8)
+    # Every loss of LinearClassifier, and scikit-learn's SGD set-up: plain
+    # SGD, the "optimal" schedule, averaging.
+    yield LinearClassifier()
+    for loss in CLASSIFIER_LOSS_NAMES:
+        yield LinearClassifier(loss)
+    yield LinearClassifier(solver="sgd", momentum=0, learning_rate="optimal")
+    yield LinearClassifier("modified_huber", solver="sgd", momentum=0, average=True)
+    yield LinearRegressor(solver="sgd", momentum=0, average=10)
 
 
 # Every solver x penalty, each with one of the activations. With inputs

@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skbigmodel import (
+    LinearClassifier,
     LinearRegressor,
     LogisticClassifier,
     MLPClassifier,
@@ -35,6 +36,16 @@ CASES = {
     "logistic-float32": (LogisticClassifier(**FIT), "binary_data"),
     "logistic-sparse-fitted": (LogisticClassifier(penalty="l1", **FIT), "sparse"),
     "logistic-sparsified": (LogisticClassifier(penalty="l1", **FIT), "multiclass_data"),
+    "svm-averaged": (
+        LinearClassifier(solver="sgd", momentum=0.0, average=True, **FIT),
+        "multiclass_data",
+    ),
+    "svm-averaged-sparse-fitted": (
+        LinearClassifier(
+            "modified_huber", solver="sgd", momentum=0.0, average=5, **FIT
+        ),
+        "sparse",
+    ),
     "linear": (LinearRegressor(**FIT), "regression_data"),
     "linear-multioutput-float32": (LinearRegressor(**FIT), "multioutput_data"),
     "mlp-classifier": (MLPClassifier((8,), **FIT), "multiclass_data"),

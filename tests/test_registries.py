@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
 
-from skbigmodel import LogisticClassifier, MLPClassifier, MLPRegressor
+from skbigmodel import LinearClassifier, LogisticClassifier, MLPClassifier, MLPRegressor
 from skbigmodel._activations import ACTIVATIONS
 from skbigmodel._kernels import activations as activation_kernels
 from skbigmodel._kernels import penalties as penalty_kernels
 from skbigmodel._kernels.bundles import Loss, Optimizer, Penalty, State
 from skbigmodel._kernels.losses import MULTINOMIAL, outputs_grad
 from skbigmodel._kernels.optimizers import INVSCALING, NESTEROV, step_size, update_range
-from skbigmodel._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
+from skbigmodel._losses import LOG_LOSSES, MARGIN_LOSSES, REGRESSION_LOSSES
 from skbigmodel._optimizers import OPTIMIZERS
 from skbigmodel._penalties import (
     PENALTIES,
@@ -24,7 +24,12 @@ from skbigmodel._penalties import (
     soft_threshold,
 )
 
-LOSSES = {**REGRESSION_LOSSES, **CLASSIFICATION_LOSSES}
+# The margin losses include the regression losses on labels +-1.
+LOSSES = {
+    **REGRESSION_LOSSES,
+    **LOG_LOSSES,
+    **{f"margin {name}": entry for name, entry in MARGIN_LOSSES.items()},
+}
 TOLERANCE = {np.float64: 1e-12, np.float32: 2e-6}
 
 
@@ -91,12 +96,19 @@ def test_activation_onnx_graph_predicts_as_numpy(name, dtype):
 # -- losses --------------------------------------------------------------------
 
 
+def _param(entry):
+    """The loss's parameter: its fixed value, or 0.3 for epsilon / quantile."""
+    return 0.3 if isinstance(entry.param, str) else entry.param
+
+
 def _loss_problem(name, rng, n=40):
     k = 1 if name == "binary" else 3
     Z = rng.uniform(-3, 3, (n, k))
     if name == "multinomial":
         Y = rng.integers(0, k, (n, 1)).astype(float)
-    elif name in CLASSIFICATION_LOSSES:
+    elif name.startswith("margin"):
+        Y = rng.choice([-1.0, 1.0], (n, k))
+    elif name in LOG_LOSSES:
         Y = rng.integers(0, 2, (n, k)).astype(float)
     else:
         Y = Z + rng.choice([-1, 1], (n, k)) * rng.uniform(0.05, 2.0, (n, k))
@@ -109,13 +121,13 @@ def test_loss_kernel_matches_its_reference(name):
     rng = np.random.default_rng(2)
     Z, Y = _loss_problem(name, rng)
     sw = rng.uniform(0.1, 2.0, len(Z))
-    epsilon = 0.3
+    param = _param(entry)
     G, grad_b = np.empty_like(Z), np.empty(Z.shape[1])
     order = np.arange(len(Z), dtype=np.int64)
     value = outputs_grad(
-        Z.copy(), Y, sw, order, 0, len(Z), Loss(entry.code, epsilon), G, grad_b
+        Z.copy(), Y, sw, order, 0, len(Z), Loss(entry.code, param), G, grad_b
     )
-    values, grads = entry.reference(Z, Y, epsilon)
+    values, grads = entry.reference(Z, Y, param)
     assert value == pytest.approx(sw @ values, rel=1e-12)
     np.testing.assert_allclose(G, sw[:, None] * grads, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(grad_b, (sw[:, None] * grads).sum(axis=0), rtol=1e-12)
@@ -125,14 +137,15 @@ def test_loss_kernel_matches_its_reference(name):
 def test_loss_reference_gradient_is_its_values_s(name):
     entry = LOSSES[name]
     Z, Y = _loss_problem(name, np.random.default_rng(3))
-    _, grads = entry.reference(Z, Y, 0.3)
+    param = _param(entry)
+    _, grads = entry.reference(Z, Y, param)
     h = 1e-6
     for c in range(Z.shape[1]):
         step = np.zeros_like(Z)
         step[:, c] = h
         up, down = (
-            entry.reference(Z + step, Y, 0.3)[0],
-            entry.reference(Z - step, Y, 0.3)[0],
+            entry.reference(Z + step, Y, param)[0],
+            entry.reference(Z - step, Y, param)[0],
         )
         np.testing.assert_allclose(grads[:, c], (up - down) / (2 * h), atol=1e-6)
 
@@ -142,7 +155,7 @@ def _classifier_for(name):
         X, y = make_classification(n_samples=120, n_features=6, random_state=0)
         Y = np.stack([y, X[:, 0] > 0], axis=1).astype(int)
         return MLPClassifier((6,), max_iter=3, random_state=0), X, Y
-    n_classes = 2 if name == "binary" else 3
+    n_classes = 3 if name.endswith("multinomial") else 2
     X, y = make_classification(
         n_samples=120,
         n_features=6,
@@ -150,16 +163,25 @@ def _classifier_for(name):
         n_classes=n_classes,
         random_state=0,
     )
+    if name.startswith("modified_huber"):
+        return LinearClassifier("modified_huber", max_iter=3, random_state=0), X, y
     return LogisticClassifier(max_iter=3, random_state=0), X, y
 
 
-@pytest.mark.parametrize("name", CLASSIFICATION_LOSSES)
+PROBABILITY_LOSSES = {
+    **LOG_LOSSES,
+    "modified_huber binary": MARGIN_LOSSES["modified_huber"],
+    "modified_huber multinomial": MARGIN_LOSSES["modified_huber"],
+}
+
+
+@pytest.mark.parametrize("name", PROBABILITY_LOSSES)
 def test_loss_probabilities_numpy_and_onnx_agree(name):
     import onnxruntime  # the test extra installs it
 
     from skbigmodel.onnx import to_onnx
 
-    entry = CLASSIFICATION_LOSSES[name]
+    entry = PROBABILITY_LOSSES[name]
     clf, X, y = _classifier_for(name)
     with pytest.warns(Warning):  # max_iter reached
         clf.fit(X, y)
@@ -250,4 +272,4 @@ def test_every_registry_names_distinct_codes():
     for registry in (ACTIVATIONS, REGRESSION_LOSSES, OPTIMIZERS):
         codes = [entry.code for entry in registry.values()]
         assert len(set(codes)) == len(codes)
-    assert MULTINOMIAL in {entry.code for entry in CLASSIFICATION_LOSSES.values()}
+    assert MULTINOMIAL in {entry.code for entry in LOG_LOSSES.values()}

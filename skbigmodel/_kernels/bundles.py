@@ -16,6 +16,7 @@ from collections import namedtuple
 from numba.core import types
 
 __all__ = [
+    "Average",
     "CSRData",
     "CSRScratch",
     "DenseData",
@@ -62,20 +63,23 @@ def kind_of(bundle):
 
 # -- what is learned: the loss, the penalty and the optimiser ---------------
 
-Loss = namedtuple("Loss", "kind epsilon")
-Loss.__doc__ = """A loss kind (``losses.py``) and its parameter (Huber's and the
-insensitive losses' epsilon)."""
+Loss = namedtuple("Loss", "kind param")
+Loss.__doc__ = """A loss kind (``losses.py``) and its parameter: epsilon (Huber,
+the insensitive losses), the margin's threshold (hinge: 1, perceptron: 0,
+squared hinge: 1) or the quantile."""
 
 Penalty = namedtuple("Penalty", "a1 a2")
 Penalty.__doc__ = """The penalty a1 * |w|_1 + a2 / 2 * |w|_2^2 on the weights."""
 
 Optimizer = namedtuple(
-    "Optimizer", "kind lr schedule power_t momentum beta_1 beta_2 eps"
+    "Optimizer",
+    "kind lr schedule power_t momentum beta_1 beta_2 eps t0",
+    defaults=(1.0,),
 )
 Optimizer.__doc__ = """An optimiser kind (``optimizers.py``) and its hyperparameters.
 
 lr is the base step, schedule its schedule code (power_t: "invscaling"'s
-exponent); momentum belongs to SGD (with or without Nesterov: two kinds),
+exponent, t0: "optimal"'s offset, in samples); momentum belongs to SGD (with or without Nesterov: two kinds),
 beta_1 and beta_2 to Adam
 (beta_2 is rho for RMSprop), eps to Adam and RMSprop."""
 
@@ -87,8 +91,18 @@ training rows over their total weight."""
 
 # -- what is trained, and on what -------------------------------------------
 
-State = namedtuple("State", "params m v")
-State.__doc__ = """Flat parameters and the optimiser's two moments, updated in place."""
+State = namedtuple("State", "params m v avg", defaults=(None,))
+State.__doc__ = """Flat parameters and the optimiser's two moments, updated in place;
+avg an ``Average`` (averaged SGD), or None: then no averaging is compiled."""
+
+Average = namedtuple("Average", "params counts start lazy")
+Average.__doc__ = """The mean of the parameters after every optimiser step from the
+sample ``start`` (a float, 1-based) on, updated in place (``averaging.py``).
+
+params : like ``State.params``. counts : (3,) float64: steps averaged into
+params, steps of the current window not yet in it, and the window's sum of
+weight scales (the CSR plain-SGD kernel's lazy sums). lazy : (n_coef,)
+float64, that kernel's per-feature correction sums, zero between windows."""
 
 DenseData = namedtuple("DenseData", "X Y sw")
 DenseData.__doc__ = """C-contiguous X (n_samples, n_features) float32/64, targets Y

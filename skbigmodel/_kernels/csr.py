@@ -113,7 +113,7 @@ def csr_rows_grad(scratch, data, order, start, stop, b, alpha, loss, first, last
 @jit(inline="always")
 def csr_intercept_step(state, part_sums, grad_scale, eta, optimizer, fit_intercept):
     """The intercepts' step from a batch's slice sums; returns the batch's loss."""
-    params, m, v = state
+    params, m, v = state.params, state.m, state.v
     n_parts, k = part_sums.shape[0], part_sums.shape[1] - 1
     n_coef = params.shape[0] - k
     value = 0.0

@@ -84,7 +84,7 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
     )
     first_batch, begin, end = segment.first_batch, segment.first_batch == 0, segment.end
     worker, n_workers, counter = team
-    params, m, v = model
+    params, m, v = model.params, model.m, model.v
     state, dots, row_grads = scratch.state, scratch.dots, scratch.row_grads
     etas, grad_scales, cum_eta = scratch.etas, scratch.grad_scales, scratch.cum_eta
     optimizer, penalty = hyper.optimizer, hyper.penalty
@@ -117,7 +117,7 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
         stop = min(start + batch_size, n)
         step += 1
         if worker == 0:  # read by all from the next batch on, past two barriers
-            etas[s] = step_size(optimizer, step)
+            etas[s] = step_size(optimizer, step, batch_size, stop - start)
             cum_eta[s + 1] = cum_eta[s] + etas[s]
             grad_scales[s] = hyper.weight_scale / (stop - start)
         for t in range(first, last):  # partial dots of this thread's features

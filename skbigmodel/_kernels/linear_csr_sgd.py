@@ -1,6 +1,14 @@
 """Epoch kernel of plain SGD on CSR data: weights kept as a scale times a vector."""
 
 from .._jit import jit
+from .averaging import (
+    averaging_counts,
+    averaging_from,
+    close_window,
+    mean_range,
+    scatter,
+    store_counts,
+)
 from .csr import (
     csr_intercept_step,
     csr_rows_grad,
@@ -71,6 +79,9 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
     last = (worker + 1) * n_parts // n_workers
     n = order.shape[0]
     alpha = 1.0 if begin else alpha_state[0]
+    avg = state.avg  # averaged SGD (``averaging.py``), or None
+    averaged, window, weight = averaging_counts(avg)
+    own_lo, own_hi = col_cuts[first] * k, col_cuts[last] * k  # this thread's weights
     meeting = 0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -92,7 +103,7 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
         )
         meeting += 1
         barrier(counter, n_workers, meeting)
-        eta = step_size(optimizer, step)
+        eta = step_size(optimizer, step, batch_size, stop - start)
         grad_scale = hyper.weight_scale / (stop - start)
         alpha *= 1.0 - eta * a2
         factor = -eta * grad_scale / alpha
@@ -103,10 +114,15 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
                 for c in range(k):
                     f = factor * row_grads[r - start, c]
                     if f != 0.0:
-                        for q in range(lo, hi):
-                            params[feature_at(indices, q, k, c)] += f * data[q]
+                        scatter(params, avg, indices, data, lo, hi, k, c, f, weight)
+        averaging = averaging_from(avg, step, batch_size, stop - start)
+        if averaging:
+            window += 1.0
+            weight += alpha
         if alpha < 1e-9:  # fold alpha in before it underflows: rare
-            for q in range(col_cuts[first] * k, col_cuts[last] * k):
+            close_window(avg, params, own_lo, own_hi, averaged, window, weight)
+            averaged, window, weight = averaged + window, 0.0, 0.0
+            for q in range(own_lo, own_hi):
                 params[q] *= alpha
             alpha = 1.0
         if worker == 0:
@@ -118,9 +134,16 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
                 optimizer,
                 hyper.fit_intercept,
             )
+            if averaging:
+                n_coef_end = n_coef + k
+                mean_range(avg, params, n_coef, n_coef_end, averaged + window)
     if end:
-        for q in range(col_cuts[first] * k, col_cuts[last] * k):
+        close_window(avg, params, own_lo, own_hi, averaged, window, weight)
+        averaged, window, weight = averaged + window, 0.0, 0.0
+        for q in range(own_lo, own_hi):
             params[q] *= alpha
     elif worker == 0:  # all threads hold the same alpha
         alpha_state[0] = alpha
+    if worker == 0:
+        store_counts(avg, averaged, window, weight)
     return total, step

@@ -16,6 +16,7 @@ from numba.core import types
 from numba.extending import overload
 
 from .._jit import DOT_MATH, jit
+from .averaging import average_step
 from .bundles import Penalty
 from .losses import one_output_grad, outputs_grad
 from .memory import PREFETCH_ROWS, prefetch_sample
@@ -210,7 +211,7 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
                     partial[0, q] += partial[c, q]
             for c in range(n_chunks):
                 total += losses[c]
-            eta = step_size(optimizer, step)
+            eta = step_size(optimizer, step, batch_size, stop - start)
             grad_scale = hyper.weight_scale / (stop - start)
             # np.int64(0), not 0: Numba types a literal 0 as Literal[int] and
             # would compile update_range a second time for it.
@@ -235,6 +236,7 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
                     eta,
                     NO_PENALTY,
                 )
+            average_step(state.avg, params, step, batch_size, stop - start)
         meeting += 1
         barrier(counter, n_workers, meeting)
     return total, step

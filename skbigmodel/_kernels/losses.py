@@ -16,7 +16,19 @@ from .._jit import DOT_MATH, jit
 from .bundles import kind_of, kinds
 from .mathfn import exp_nonpositive, log1p_unit
 
-SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, LOG_LOSS, MULTINOMIAL, MULTILABEL = kinds(
+(
+    SQUARED_ERROR,
+    HUBER,
+    EPSILON_INSENSITIVE,
+    LOG_LOSS,
+    MULTINOMIAL,
+    MULTILABEL,
+    HINGE,
+    MODIFIED_HUBER,
+    SQUARED_HINGE,
+    SQUARED_EPSILON_INSENSITIVE,
+    QUANTILE,
+) = kinds(
     globals(),
     "SquaredError",
     "Huber",
@@ -24,6 +36,11 @@ SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, LOG_LOSS, MULTINOMIAL, MULTILABEL = k
     "LogLoss",
     "Multinomial",
     "Multilabel",
+    "Hinge",
+    "ModifiedHuber",
+    "SquaredHinge",
+    "SquaredEpsilonInsensitive",
+    "Quantile",
 )
 
 
@@ -37,6 +54,12 @@ def sigmoid_loss_grad(t, y):
     s = 1.0 / (1.0 + e)
     loss = log1p_unit(e) + (t if t > 0.0 else 0.0) - y * t
     return loss, (s if t >= 0.0 else e * s) - y
+
+
+# Each scalar loss takes (param, t, y): the loss's parameter (``Loss.param``:
+# epsilon, the hinge's threshold or the quantile), the output t and its
+# target y (a +-1 label for the margin losses), and returns the loss and its
+# derivative with respect to t.
 
 
 @jit(inline="always")
@@ -62,8 +85,58 @@ def epsilon_insensitive(epsilon, t, y):
 
 
 @jit(inline="always")
+def squared_epsilon_insensitive(epsilon, t, y):
+    d = t - y
+    if d > epsilon:
+        return (d - epsilon) * (d - epsilon), 2.0 * (d - epsilon)
+    if d < -epsilon:
+        return (d + epsilon) * (d + epsilon), 2.0 * (d + epsilon)
+    return 0.0 * d, 0.0 * d
+
+
+@jit(inline="always")
+def quantile(q, t, y):
+    """Pinball loss of the quantile q: q (y - t) above, (1 - q) (t - y) below."""
+    d = t - y
+    if d < 0:
+        return -q * d, -q
+    if d > 0:
+        return (1.0 - q) * d, 1.0 - q
+    return 0.0 * d, 0.0 * d
+
+
+@jit(inline="always")
 def log_loss(epsilon, t, y):
     return sigmoid_loss_grad(t, y)
+
+
+@jit(inline="always")
+def hinge(threshold, t, y):
+    """max(0, threshold - y t): the linear SVM's loss at threshold 1, the
+    perceptron's at 0."""
+    z = t * y
+    if z <= threshold:
+        return threshold - z, -y
+    return 0.0 * z, 0.0 * z
+
+
+@jit(inline="always")
+def squared_hinge(threshold, t, y):
+    z = threshold - t * y
+    if z > 0:
+        return z * z, -2.0 * y * z
+    return 0.0 * z, 0.0 * z
+
+
+@jit(inline="always")
+def modified_huber(epsilon, t, y):
+    """Zhang's smoothed hinge: (1 - y t)^2 for y t in [-1, 1], -4 y t below."""
+    z = t * y
+    if z >= 1.0:
+        return 0.0 * z, 0.0 * z
+    if z >= -1.0:
+        return (1.0 - z) * (1.0 - z), -2.0 * (1.0 - z) * y
+    return -4.0 * z, -4.0 * y
 
 
 # The losses that act on each output alone: (epsilon, output, target) ->
@@ -74,6 +147,11 @@ ELEMENTWISE = {
     type(EPSILON_INSENSITIVE): epsilon_insensitive,
     type(LOG_LOSS): log_loss,
     type(MULTILABEL): log_loss,
+    type(HINGE): hinge,
+    type(MODIFIED_HUBER): modified_huber,
+    type(SQUARED_HINGE): squared_hinge,
+    type(SQUARED_EPSILON_INSENSITIVE): squared_epsilon_insensitive,
+    type(QUANTILE): quantile,
 }
 
 
@@ -95,7 +173,7 @@ def _output_loss_grad(loss, t, y):
         return None
 
     def impl(loss, t, y):
-        return function(loss.epsilon, t, y)
+        return function(loss.param, t, y)
 
     return impl
 

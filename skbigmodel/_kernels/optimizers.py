@@ -24,15 +24,30 @@ SGD, ADAM, RMSPROP, NESTEROV = kinds(
 MOMENTUM_KINDS = (SGD, NESTEROV)
 # Learning-rate schedules inside an epoch ("adaptive" is constant here and
 # is lowered between epochs by the training loop).
-CONSTANT, INVSCALING = 0, 1
+CONSTANT, INVSCALING, OPTIMAL = 0, 1, 2
 
 
 @jit(inline="always")
-def step_size(optimizer, t):
+def step_size(optimizer, t, batch_size=1, rows=1):
     """Scalar step of optimiser step ``t`` (1-based), Adam's bias correction
-    included; ``optimizer`` an ``Optimizer`` bundle."""
+    included; ``optimizer`` an ``Optimizer`` bundle.
+
+    "optimal" is Bottou's per-sample step lr / (t0 + n - 1) at the n-th
+    sample (lr = 1 / alpha). A batch's gradient is a mean: its step is
+    ``rows`` times that of a sample, so that a feature met once in a batch
+    moves as far as it would alone, not ``rows`` times less; the sample
+    counted is the batch's last, which makes the batch's L2 shrinking
+    1 - eta * alpha exactly the product of its samples' (the product
+    telescopes), below 1 for any batch. Samples are counted as
+    ``batch_size`` per step; batch 1 is exactly scikit-learn's schedule.
+    """
     lr, power_t = optimizer.lr, optimizer.power_t
-    eta = lr if optimizer.schedule == CONSTANT else lr / t**power_t
+    if optimizer.schedule == CONSTANT:
+        eta = lr
+    elif optimizer.schedule == INVSCALING:
+        eta = lr / t**power_t
+    else:
+        eta = rows * lr / (optimizer.t0 + (t - 1) * batch_size + rows - 1)
     if optimizer.kind.code == ADAM.code:
         beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
         eta *= math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
@@ -172,7 +187,7 @@ def update_range(state, grad, grad_scale, lo, hi, optimizer, eta, penalty, other
     0, since an index that could be negative (``range(lo, hi)``) keeps a
     wraparound branch per access.
     """
-    params, m, v = state
+    params, m, v = state.params, state.m, state.v
     w, g, mq, vq = params[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi]
     g2 = slice_or_none(other, lo, hi)
     scale = cast_like(m, grad_scale)  # the gradient in the moments' type

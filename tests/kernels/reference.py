@@ -99,7 +99,7 @@ def penalty_steps(w, etas, scale, a1, a2):
 
 def dense_epoch(X, Y, sw, order, batch_size, state, hyper, step=0):
     """One epoch on W (n_features, n_outputs) then b in ``state.params``, in place."""
-    params, m, v = state
+    params, m, v = state.params, state.m, state.v
     p = X.shape[1]
     k = params.size // (p + 1)
     n_coef = p * k
@@ -136,7 +136,7 @@ def lazy_csr_epoch(X, Y, sw, order, batch_size, state, hyper, step=0):
     as one soft-threshold by the summed step) before the feature is next
     used and at the end of the epoch.
     """
-    params, m, v = state
+    params, m, v = state.params, state.m, state.v
     X = sp.csr_matrix(X)
     p = X.shape[1]
     k = params.size // (p + 1)
