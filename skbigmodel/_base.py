@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.callback import CallbackSupportMixin
 from sklearn.model_selection import train_test_split
@@ -11,7 +12,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._kernels.bundles import Hyper, Loss, Penalty
 from ._monitor import Monitor
-from ._optimizers import OPTIMIZERS, SCHEDULES, check_schedule, optimizer_bundle
+from ._optimizers import (
+    OPTIMIZERS,
+    SCHEDULES,
+    check_schedule,
+    optimizer_bundle,
+    resolve_solver,
+)
 from ._penalties import PENALTIES, penalty_strengths
 from ._runners import blas_controller
 from ._sklearn_compat import (
@@ -114,10 +121,10 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             X, y, sample_weight, (None, None, None), incremental=True, classes=classes
         )
 
-    def _check_parameters(self):
+    def _check_parameters(self, training):
         """ValueErrors for parameters that do not fit together (scikit-learn's
         constraints check each parameter alone)."""
-        check_schedule(self)
+        check_schedule(training)
 
     def _fit_atomic(self, X, y, sample_weight, validation, **kwargs):
         """Run ``_fit``; on any exception restore every attribute as it was."""
@@ -136,12 +143,14 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
     def _fit(
         self, X, y, sample_weight, validation, *, incremental, classes=None, init=None
     ):
-        self._check_parameters()
         reuse = hasattr(self, "_network") and (incremental or self.warm_start)
         reuse = reuse and init is None  # coef_init / intercept_init win
         if incremental and not reuse and classes is None and self._needs_classes:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         X, y = self._validate_training_data(X, y, reset=not reuse)
+        continued = getattr(self, "solver_", None) if reuse and incremental else None
+        training = resolve_solver(self, sp.issparse(X), continued)
+        self._check_parameters(training)
         sw = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
@@ -169,7 +178,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
                 net.params.dtype,
                 getattr(self, "average", False),
             )
-        hyper, loss_unit = self._hyper(train_rows.size / weight)
+        hyper, loss_unit = self._hyper(training, train_rows.size / weight)
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         monitor = Monitor(self, X, y, metadata, loss_unit)
         monitor.fit_begin()
@@ -179,7 +188,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             None
             if incremental or self.tol is None  # tol=None: run max_iter epochs
             else StoppingRule(
-                self.tol, self.n_iter_no_change, self.learning_rate == "adaptive"
+                self.tol, self.n_iter_no_change, training.learning_rate == "adaptive"
             )
         )
         history = train(
@@ -198,6 +207,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             loss_unit=loss_unit,
         )
         self._network, self._opt_state = net, state
+        self.solver_ = training.solver
         self._record(history, reuse, validate is not None)
         self._set_fitted(net, state.averaged())
         monitor.fit_end()
@@ -295,7 +305,9 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         except ValueError:  # too few samples of a class to stratify
             return train_test_split(rows, **split)
 
-    def _hyper(self, weight_scale):
+    def _hyper(self, training, weight_scale):
+        """The kernels' ``Hyper`` bundle; ``training`` is the estimator with
+        its solver resolved (``resolve_solver``)."""
         loss = self._loss()
         a1, a2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         param, a1, a2, loss_unit, step_unit = self._scaled_problem(loss, a1, a2)
@@ -308,7 +320,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         hyper = Hyper(
             loss=Loss(loss.code, float(param)),
             penalty=Penalty(float(a1), float(a2)),
-            optimizer=optimizer_bundle(self, step_unit, dloss),
+            optimizer=optimizer_bundle(training, step_unit, dloss),
             weight_scale=float(weight_scale),
             fit_intercept=bool(getattr(self, "fit_intercept", True)),
         )

@@ -20,6 +20,7 @@ from ._penalties import soft_threshold
 __all__ = [
     "LINEAR_SCHEDULES",
     "OPTIMIZERS",
+    "resolve_solver",
     "SCHEDULES",
     "Solver",
     "optimizer_bundle",
@@ -88,6 +89,38 @@ def optimal_schedule(alpha, dloss):
     typw = np.sqrt(1.0 / np.sqrt(alpha))
     eta0 = typw / max(1.0, dloss(typw))
     return 1.0 / alpha, 1.0 / (eta0 * alpha)
+
+
+class _Resolved:
+    """An estimator's parameters with some replaced (see ``resolve_solver``)."""
+
+    def __init__(self, est, **replaced):
+        self._est, self._replaced = est, replaced
+
+    def __getattr__(self, name):
+        if name in self._replaced:
+            return self._replaced[name]
+        return getattr(self._est, name)
+
+
+# What solver="auto" trains with: on sparse X scikit-learn's SGDClassifier
+# algorithm on mini-batches (it reaches SGDClassifier's accuracy per epoch,
+# and Adam's per-coordinate steps cost a lazy kernel on CSR data); on dense
+# X Adam (measured: 0.757 test accuracy after one epoch on bench_linear's
+# dense binary case where plain SGD with "optimal" reaches 0.70 after five).
+AUTO_SPARSE = dict(solver="sgd", momentum=0.0, learning_rate="optimal")
+AUTO_DENSE = dict(solver="adam")
+
+
+def resolve_solver(est, sparse, fitted=None):
+    """``est`` as the kernels see it: solver="auto" replaced by what it means
+    for dense or sparse X, or by ``fitted`` (the solver of the model being
+    continued by partial_fit or warm_start)."""
+    if est.solver != "auto":
+        return est
+    if fitted is not None:
+        return _Resolved(est, **(AUTO_SPARSE if fitted == "sgd" else AUTO_DENSE))
+    return _Resolved(est, **(AUTO_SPARSE if sparse else AUTO_DENSE))
 
 
 def check_schedule(est):

@@ -14,7 +14,7 @@ from .csr import (
 )
 from .mathfn import exp_nonpositive
 from .memory import CACHE_LINE_FLOATS, prefetch
-from .optimizers import penalty_scale, step_coord, step_size
+from .optimizers import intercept_step_size, penalty_scale, step_coord, step_size
 from .penalties import catch_up
 from .sync import barrier
 
@@ -209,7 +209,7 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
                 model,
                 scratch.part_sums,
                 grad_scales[s],
-                etas[s],
+                intercept_step_size(optimizer, etas[s], stop - start),
                 optimizer,
                 hyper.fit_intercept,
             )

@@ -16,7 +16,7 @@ from .csr import (
     part_range,
     prefetch_csr_ahead,
 )
-from .optimizers import step_size
+from .optimizers import intercept_step_size, step_size
 from .sync import barrier
 
 
@@ -130,7 +130,7 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
                 state,
                 scratch.part_sums,
                 grad_scale,
-                eta,
+                intercept_step_size(optimizer, eta, stop - start),
                 optimizer,
                 hyper.fit_intercept,
             )

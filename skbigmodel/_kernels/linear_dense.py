@@ -20,7 +20,7 @@ from .averaging import average_step
 from .bundles import Penalty
 from .losses import one_output_grad, outputs_grad
 from .memory import PREFETCH_ROWS, prefetch_sample
-from .optimizers import step_size, update_range
+from .optimizers import intercept_step_size, step_size, update_range
 from .sync import barrier
 
 NO_PENALTY = Penalty(0.0, 0.0)  # intercepts are not penalised
@@ -233,7 +233,7 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
                     n_coef,
                     n_params,
                     optimizer,
-                    eta,
+                    intercept_step_size(optimizer, eta, stop - start),
                     NO_PENALTY,
                 )
             average_step(state.avg, params, step, batch_size, stop - start)

@@ -55,6 +55,19 @@ def step_size(optimizer, t, batch_size=1, rows=1):
 
 
 @jit(inline="always")
+def intercept_step_size(optimizer, eta, rows):
+    """The intercepts' step for a batch of ``rows`` rows whose weights step
+    by ``eta``. Under "optimal" the weights take the per-sample step times
+    the summed gradient (see ``step_size``); an intercept, a feature of
+    every row, takes it times the mean: summed, the stale gradients of a
+    whole batch overshoot (scikit-learn damps its intercept's steps on
+    sparse data for the same reason). Batch 1: the same step."""
+    if optimizer.schedule == OPTIMAL:
+        return eta / rows
+    return eta
+
+
+@jit(inline="always")
 def step_coord(optimizer, w, g, m, v, eta, a1, a2):
     """One optimiser step on one parameter, then the L1 proximal step.
 
