@@ -32,7 +32,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
-from skbigmodel import LogisticClassifier
+from skbigmodel import LinearClassifier, LogisticClassifier
 
 TOPICS = {
     "space": "orbit launch rocket nasa shuttle satellite moon mars planet "
@@ -100,7 +100,7 @@ print(documents[0][:200], "...")
 # user guide on lazy updates). With few documents and many columns that
 # pass dominates, hence 2^16 columns here rather than the default 2^20.
 #
-# Both models hold out 10 % of the training documents and stop when the
+# Every model holds out 10 % of the training documents and stops when the
 # accuracy on them stops improving (``early_stopping=True``).
 
 vectorizer = HashingVectorizer(n_features=2**16, alternate_sign=False)
@@ -111,6 +111,12 @@ print(
 )
 
 models = {
+    "LinearClassifier() (hinge)": LinearClassifier(
+        alpha=1e-4, early_stopping=True, random_state=0
+    ),
+    "SGDClassifier() (hinge)": SGDClassifier(
+        alpha=1e-4, early_stopping=True, random_state=0
+    ),
     "LogisticClassifier (multinomial)": LogisticClassifier(
         alpha=1e-4, early_stopping=True, random_state=0
     ),

@@ -11,6 +11,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._kernels.bundles import Hyper, Loss, Penalty
+from ._kernels.losses import MULTINOMIAL
+from ._losses import LOG_LOSSES
 from ._monitor import Monitor
 from ._optimizers import (
     OPTIMIZERS,
@@ -314,8 +316,11 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         user_param = self._loss_param(loss)
 
         def dloss(typw):  # the loss's derivative at -typw for the target 1
+            # (the multinomial's: the binary log-loss's, scikit-learn's
+            # one-vs-rest log-loss)
+            probe = LOG_LOSSES["binary"] if loss.code == MULTINOMIAL else loss
             Z, Y = np.array([[-typw]]), np.array([[1.0]])
-            return float(loss.reference(Z, Y, user_param)[1][0, 0])
+            return float(probe.reference(Z, Y, user_param)[1][0, 0])
 
         hyper = Hyper(
             loss=Loss(loss.code, float(param)),

@@ -193,10 +193,12 @@ def csr_column_cuts(X, n_parts):
     return np.concatenate([[0], inner, [p]]).astype(np.int64)
 
 
-def largest_step(optimizer, batch_size):
+def largest_step(hyper, batch_size):
     """The largest step of a schedule: its first (see ``step_size``)."""
+    optimizer = hyper.optimizer
     if optimizer.schedule == OPTIMAL:
-        return batch_size * optimizer.lr / (optimizer.t0 + batch_size - 1)
+        n = batch_size / hyper.weight_scale
+        return n * optimizer.lr / (optimizer.t0 + n - 1)
     return optimizer.lr
 
 
@@ -210,7 +212,7 @@ def weight_scaled(hyper, batch_size):
         optimizer.kind in MOMENTUM_KINDS
         and optimizer.momentum == 0.0
         and penalty.a1 == 0.0
-        and largest_step(optimizer, batch_size) * penalty.a2 < 0.5
+        and largest_step(hyper, batch_size) * penalty.a2 < 0.5
     )
 
 

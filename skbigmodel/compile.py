@@ -12,7 +12,8 @@ so that the compiled kernels land in the cache (``__pycache__`` beside the
 package, or ``NUMBA_CACHE_DIR``) and later processes load them instead of
 compiling. A kernel is compiled for the loss and the solver it trains
 with (only their code), so ``--all`` adds every loss x solver pair, which
-takes several times longer. Paths already cached take a fraction of a
+takes many times longer; the default compiles the defaults of each
+estimator and the log-loss classifier. Paths already cached take a fraction of a
 second.
 """
 
@@ -44,11 +45,14 @@ def _data(dtype, sparse, index_dtype):
 
 def _paths(every_solver=False):
     """(label, estimator, data options) for every kernel specialisation."""
-    from . import LinearRegressor, LogisticClassifier, MLPClassifier, MLPRegressor
-    from ._losses import REGRESSION_LOSSES
+    from . import LinearClassifier, LinearRegressor, MLPClassifier, MLPRegressor
+    from ._losses import CLASSIFIER_LOSS_NAMES, REGRESSION_LOSSES
     from ._optimizers import OPTIMIZERS
 
     solvers = list(OPTIMIZERS) if every_solver else ["adam"]
+    # "auto" is Adam on dense X and plain SGD on sparse X
+    classifier_solvers = ["auto", *OPTIMIZERS] if every_solver else ["auto"]
+    classifier_losses = CLASSIFIER_LOSS_NAMES if every_solver else ["hinge", "log_loss"]
     losses = list(REGRESSION_LOSSES) if every_solver else ["squared_error"]
     for dtype in (np.float64, np.float32):
         name = np.dtype(dtype).name
@@ -58,16 +62,18 @@ def _paths(every_solver=False):
                 f"CSR with {np.dtype(layout).name} indices" if sparse else "dense"
             ) + f", {name}"
             options = (dtype, sparse, layout if sparse else None)
+            for solver in classifier_solvers:
+                for loss in classifier_losses:
+                    yield (
+                        f"LinearClassifier({loss!r}, solver={solver!r}), {where}",
+                        LinearClassifier(loss, solver=solver),
+                        options,
+                    )
             for solver in solvers:
-                yield (
-                    f"LogisticClassifier(solver={solver!r}), {where}",
-                    LogisticClassifier(solver=solver),
-                    options,
-                )
                 for loss in losses:
                     yield (
-                        f"LinearRegressor(loss={loss!r}, solver={solver!r}), {where}",
-                        LinearRegressor(loss=loss, solver=solver),
+                        f"LinearRegressor({loss!r}, solver={solver!r}), {where}",
+                        LinearRegressor(loss, solver=solver),
                         options,
                     )
                 yield (
@@ -80,9 +86,6 @@ def _paths(every_solver=False):
                     MLPRegressor((4,), solver=solver),
                     options,
                 )
-            if sparse:
-                sgd = LogisticClassifier(solver="sgd", momentum=0.0)
-                yield f"LogisticClassifier, plain SGD, {where}", sgd, options
 
 
 def compile_all(file=None, every_solver=False):
@@ -93,7 +96,7 @@ def compile_all(file=None, every_solver=False):
     file : file-like, default=None
         Where to print one line per path (None: standard output).
     every_solver : bool, default=False
-        Also every solver and regression loss, not only the defaults.
+        Also every solver and loss, not only the defaults.
 
     Returns
     -------
@@ -127,7 +130,7 @@ def main(argv=None):
     parser.add_argument(
         "--all",
         action="store_true",
-        help="every solver and regression loss, not only the defaults",
+        help="every solver and loss, not only the defaults",
     )
     args = parser.parse_args(argv)
     seconds = compile_all(every_solver=args.all)

@@ -117,7 +117,9 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
         stop = min(start + batch_size, n)
         step += 1
         if worker == 0:  # read by all from the next batch on, past two barriers
-            etas[s] = step_size(optimizer, step, batch_size, stop - start)
+            etas[s] = step_size(
+                optimizer, step, batch_size, stop - start, hyper.weight_scale
+            )
             cum_eta[s + 1] = cum_eta[s] + etas[s]
             grad_scales[s] = hyper.weight_scale / (stop - start)
         for t in range(first, last):  # partial dots of this thread's features
@@ -209,7 +211,9 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
                 model,
                 scratch.part_sums,
                 grad_scales[s],
-                intercept_step_size(optimizer, etas[s], stop - start),
+                intercept_step_size(
+                    optimizer, etas[s], stop - start, hyper.weight_scale
+                ),
                 optimizer,
                 hyper.fit_intercept,
             )

@@ -103,7 +103,7 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
         )
         meeting += 1
         barrier(counter, n_workers, meeting)
-        eta = step_size(optimizer, step, batch_size, stop - start)
+        eta = step_size(optimizer, step, batch_size, stop - start, hyper.weight_scale)
         grad_scale = hyper.weight_scale / (stop - start)
         alpha *= 1.0 - eta * a2
         factor = -eta * grad_scale / alpha
@@ -130,7 +130,7 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
                 state,
                 scratch.part_sums,
                 grad_scale,
-                intercept_step_size(optimizer, eta, stop - start),
+                intercept_step_size(optimizer, eta, stop - start, hyper.weight_scale),
                 optimizer,
                 hyper.fit_intercept,
             )

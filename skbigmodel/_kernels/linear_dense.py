@@ -211,7 +211,9 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
                     partial[0, q] += partial[c, q]
             for c in range(n_chunks):
                 total += losses[c]
-            eta = step_size(optimizer, step, batch_size, stop - start)
+            eta = step_size(
+                optimizer, step, batch_size, stop - start, hyper.weight_scale
+            )
             grad_scale = hyper.weight_scale / (stop - start)
             # np.int64(0), not 0: Numba types a literal 0 as Literal[int] and
             # would compile update_range a second time for it.
@@ -233,7 +235,9 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
                     n_coef,
                     n_params,
                     optimizer,
-                    intercept_step_size(optimizer, eta, stop - start),
+                    intercept_step_size(
+                        optimizer, eta, stop - start, hyper.weight_scale
+                    ),
                     NO_PENALTY,
                 )
             average_step(state.avg, params, step, batch_size, stop - start)

@@ -203,7 +203,7 @@ def mlp_epoch(data, layers, segment, hyper, state, scratch, team):
         barrier(counter, n_workers, meeting)
         total += losses[0] + losses[1]
         # one optimiser step, parameters cut in two ranges; biases are not penalised
-        eta = step_size(optimizer, step, batch_size, stop - start)
+        eta = step_size(optimizer, step, batch_size, stop - start, hyper.weight_scale)
         grad_scale = hyper.weight_scale / (stop - start)
         for h in range(worker, 2, n_workers):
             lo, hi = h * n_params // 2, (h + 1) * n_params // 2

@@ -28,7 +28,7 @@ CONSTANT, INVSCALING, OPTIMAL = 0, 1, 2
 
 
 @jit(inline="always")
-def step_size(optimizer, t, batch_size=1, rows=1):
+def step_size(optimizer, t, batch_size=1, rows=1, weight_scale=1.0):
     """Scalar step of optimiser step ``t`` (1-based), Adam's bias correction
     included; ``optimizer`` an ``Optimizer`` bundle.
 
@@ -39,15 +39,19 @@ def step_size(optimizer, t, batch_size=1, rows=1):
     counted is the batch's last, which makes the batch's L2 shrinking
     1 - eta * alpha exactly the product of its samples' (the product
     telescopes), below 1 for any batch. Samples are counted as
-    ``batch_size`` per step; batch 1 is exactly scikit-learn's schedule.
+    ``batch_size`` per step, in units of sample weight (``weight_scale``
+    is the number of training rows over their total weight), so that a
+    weight of 2 steps as a repeated row; batch 1 with unit weights is
+    exactly scikit-learn's schedule.
     """
     lr, power_t = optimizer.lr, optimizer.power_t
     if optimizer.schedule == CONSTANT:
         eta = lr
     elif optimizer.schedule == INVSCALING:
         eta = lr / t**power_t
-    else:
-        eta = rows * lr / (optimizer.t0 + (t - 1) * batch_size + rows - 1)
+    else:  # samples in units of weight: a weight of 2 is a repeated sample
+        n, seen = rows / weight_scale, (t - 1) * batch_size / weight_scale
+        eta = n * lr / (optimizer.t0 + seen + n - 1)
     if optimizer.kind.code == ADAM.code:
         beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
         eta *= math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
@@ -55,7 +59,7 @@ def step_size(optimizer, t, batch_size=1, rows=1):
 
 
 @jit(inline="always")
-def intercept_step_size(optimizer, eta, rows):
+def intercept_step_size(optimizer, eta, rows, weight_scale=1.0):
     """The intercepts' step for a batch of ``rows`` rows whose weights step
     by ``eta``. Under "optimal" the weights take the per-sample step times
     the summed gradient (see ``step_size``); an intercept, a feature of
@@ -63,7 +67,7 @@ def intercept_step_size(optimizer, eta, rows):
     whole batch overshoot (scikit-learn damps its intercept's steps on
     sparse data for the same reason). Batch 1: the same step."""
     if optimizer.schedule == OPTIMAL:
-        return eta / rows
+        return eta * weight_scale / rows
     return eta
 
 
