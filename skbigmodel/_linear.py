@@ -145,9 +145,12 @@ class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
 
     Parameters
     ----------
-    loss : {{"squared_error", "huber", "epsilon_insensitive"}}, default="squared_error"
+    loss : {{"squared_error", "huber", "epsilon_insensitive", "poisson"}}, \
+default="squared_error"
         The loss of each sample (half the squared residual for
-        "squared_error").
+        "squared_error"). "poisson" is half the Poisson deviance with a log
+        link: ``predict`` returns ``exp(X @ coef_ + intercept_)`` and ``y``
+        must be non-negative, as for ``PoissonRegressor``.
     epsilon : float, default=0.1
         Width of the quadratic zone of "huber" and of the insensitive zone
         of "epsilon_insensitive", in the units of ``y``.
@@ -397,7 +400,9 @@ class LogisticClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator
         y : array-like of shape (n_samples,)
             Its labels.
         classes : array-like of shape (n_classes,), default=None
-            All the classes; required on the first call, ignored later.
+            All the classes: required on the first call; on later calls,
+            None or the same classes (else a ValueError), as in
+            scikit-learn's ``SGDClassifier``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights.
 

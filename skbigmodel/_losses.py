@@ -4,7 +4,9 @@ A loss is a kernel code (``_kernels/losses.py``: a branch of
 ``output_loss_grad``, or ``softmax_grad``), a NumPy reference of its values
 and gradients (what the kernels are tested against), and for classifiers
 the link from raw outputs to probabilities, in NumPy (``predict_proba``)
-and in ONNX. ``tests/test_registries.py`` checks that the faces agree.
+and in ONNX; for regressors the link from raw outputs to predictions
+(``LINKS``: the identity, or exp for the Poisson deviance).
+``tests/test_registries.py`` checks that the faces agree.
 These dicts are the only lists of loss names the estimators accept.
 """
 
@@ -12,11 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, log_expit, log_softmax, softmax
+from scipy.special import expit, log_expit, log_softmax, softmax, xlogy
 
 from ._kernels import losses as kernels
 
-__all__ = ["CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "LossFunction"]
+__all__ = [
+    "CLASSIFICATION_LOSSES",
+    "LINKS",
+    "REGRESSION_LOSSES",
+    "Link",
+    "LossFunction",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,14 @@ class LossFunction:
     proba(raw), log_proba(raw) : class probabilities (n, n_classes) from
         raw outputs; None for losses without probabilities.
     onnx_proba(graph, raw, out) : the same as an ONNX node.
+    link : regression: "identity" (the raw output is the prediction) or
+        "log" (the raw output is the log of the prediction, as for the
+        Poisson deviance); a key of ``LINKS``. Regressors standardise the
+        targets of an identity link (centred and scaled: ``degree`` rescales
+        the penalty); a log link's are scaled by their mean and never
+        shifted, the scale moving the output bias by its log.
+    check_target(Y) : raises a ValueError for targets (n, k) outside the
+        loss's domain (the Poisson deviance's y >= 0); None accepts any.
     """
 
     code: int
@@ -41,6 +57,25 @@ class LossFunction:
     proba: Callable | None = None
     log_proba: Callable | None = None
     onnx_proba: Callable | None = None
+    link: str = "identity"
+    check_target: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A regressor's map from raw outputs to predictions: ``inverse(raw)`` in
+    NumPy, ``onnx(graph, raw, out)`` as an ONNX node."""
+
+    inverse: Callable
+    onnx: Callable
+
+
+LINKS = {
+    "identity": Link(
+        lambda raw: raw, lambda graph, raw, out: graph.op("Identity", raw, out=out)
+    ),
+    "log": Link(np.exp, lambda graph, raw, out: graph.op("Exp", raw, out=out)),
+}
 
 
 def _squared_error(Z, Y, epsilon):
@@ -62,6 +97,20 @@ def _epsilon_insensitive(Z, Y, epsilon):
     return np.where(outside, np.abs(R) - epsilon, 0.0).sum(axis=1), np.where(
         outside, np.sign(R), 0.0
     )
+
+
+def _poisson(Z, Y, epsilon):
+    """Half the Poisson deviance of the predictions exp(Z)."""
+    mu = np.exp(Z)
+    return (mu - Y * Z + xlogy(Y, Y) - Y).sum(axis=1), mu - Y
+
+
+def _nonnegative(Y):
+    if np.any(Y < 0):
+        raise ValueError(
+            f"Some value(s) of y are negative (the smallest is {np.min(Y):.3g}): "
+            "loss='poisson' needs non-negative targets (counts, rates)."
+        )
 
 
 def _log_loss(Z, Y, epsilon):
@@ -97,6 +146,9 @@ REGRESSION_LOSSES = {
     "huber": LossFunction(kernels.HUBER, _huber, 2),
     "epsilon_insensitive": LossFunction(
         kernels.EPSILON_INSENSITIVE, _epsilon_insensitive, 1
+    ),
+    "poisson": LossFunction(
+        kernels.POISSON, _poisson, 1, link="log", check_target=_nonnegative
     ),
 }
 

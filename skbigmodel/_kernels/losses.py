@@ -16,7 +16,15 @@ from .._jit import DOT_MATH, jit
 from .bundles import kind_of, kinds
 from .mathfn import exp_nonpositive, log1p_unit
 
-SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, LOG_LOSS, MULTINOMIAL, MULTILABEL = kinds(
+(
+    SQUARED_ERROR,
+    HUBER,
+    EPSILON_INSENSITIVE,
+    LOG_LOSS,
+    MULTINOMIAL,
+    MULTILABEL,
+    POISSON,
+) = kinds(
     globals(),
     "SquaredError",
     "Huber",
@@ -24,6 +32,7 @@ SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, LOG_LOSS, MULTINOMIAL, MULTILABEL = k
     "LogLoss",
     "Multinomial",
     "Multilabel",
+    "Poisson",
 )
 
 
@@ -66,6 +75,21 @@ def log_loss(epsilon, t, y):
     return sigmoid_loss_grad(t, y)
 
 
+@jit(inline="always")
+def poisson(epsilon, t, y):
+    """Half the Poisson deviance of the prediction exp(t) for a count y >= 0,
+    exp(t) - y t + y log(y) - y, and its derivative exp(t) - y. The constant
+    y log(y) - y makes the loss zero at the optimum and homogeneous in the
+    target's scale: loss(t + log(s); s y) = s loss(t; y), which is what lets
+    regressors train on scaled targets exactly. In float64: exp(t) overflows
+    float32 from t = 89. (libm's exp and log: t is not bounded above.)
+    """
+    t, y = np.float64(t), np.float64(y)
+    mu = math.exp(t)
+    entropy = y * math.log(y) - y if y > 0.0 else 0.0
+    return mu - y * t + entropy, mu - y
+
+
 # The losses that act on each output alone: (epsilon, output, target) ->
 # (loss, derivative), scalars in and out.
 ELEMENTWISE = {
@@ -74,6 +98,7 @@ ELEMENTWISE = {
     type(EPSILON_INSENSITIVE): epsilon_insensitive,
     type(LOG_LOSS): log_loss,
     type(MULTILABEL): log_loss,
+    type(POISSON): poisson,
 }
 
 
