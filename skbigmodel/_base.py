@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._kernels.bundles import Hyper, Loss, Penalty
 from ._kernels.losses import MULTINOMIAL
-from ._losses import LOG_LOSSES
+from ._losses import LOG_LOSSES, REGRESSION_LOSSES
 from ._monitor import Monitor
 from ._optimizers import (
     OPTIMIZERS,
@@ -74,6 +74,9 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         "n_jobs": [Integral, None],
     }
 
+    # scikit-learn's message, SGD's here and its MLP's in _mlp.py
+    _early_stopping_partial_fit = "early_stopping should be False with partial_fit"
+
     @property
     def _optimizer_epsilon(self):
         return self.epsilon
@@ -82,6 +85,11 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = self._multi_output
+        # a loss with a restricted domain (the Poisson deviance's y >= 0)
+        name = getattr(self, "loss", None)
+        loss = REGRESSION_LOSSES.get(name) if isinstance(name, str) else None
+        if not self._needs_classes and loss is not None:
+            tags.target_tags.positive_only = loss.check_target is not None
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -145,6 +153,13 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
     def _fit(
         self, X, y, sample_weight, validation, *, incremental, classes=None, init=None
     ):
+        if incremental and self.early_stopping:
+            raise ValueError(
+                f"{self._early_stopping_partial_fit}: early stopping scores a "
+                "validation set held out of the whole training data, which "
+                "partial_fit never sees at once. Set early_stopping=False, or "
+                "call fit."
+            )
         reuse = hasattr(self, "_network") and (incremental or self.warm_start)
         reuse = reuse and init is None  # coef_init / intercept_init win
         if incremental and not reuse and classes is None and self._needs_classes:

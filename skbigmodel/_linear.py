@@ -248,10 +248,13 @@ class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
     Parameters
     ----------
     loss : {{"squared_error", "huber", "epsilon_insensitive", \
-"squared_epsilon_insensitive", "quantile"}}, default="squared_error"
+"squared_epsilon_insensitive", "quantile", "poisson"}}, default="squared_error"
         The loss of each sample: half the squared residual; Huber's;
         ``max(0, |r| - epsilon)`` and its square (scikit-learn's SVR
-        losses); or the pinball loss of the quantile ``quantile``.
+        losses); the pinball loss of the quantile ``quantile``; or half the
+        Poisson deviance with a log link: ``predict`` returns
+        ``exp(X @ coef_ + intercept_)`` and ``y`` must be non-negative, as
+        for ``PoissonRegressor``.
     epsilon : float, default=0.1
         Width of the quadratic zone of "huber" and of the insensitive zone
         of the insensitive losses, in the units of ``y``.
@@ -548,7 +551,9 @@ class LinearClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator):
         y : array-like of shape (n_samples,)
             Its labels.
         classes : array-like of shape (n_classes,), default=None
-            All the classes; required on the first call, ignored later.
+            All the classes: required on the first call; on later calls,
+            None or the same classes (else a ValueError), as in
+            scikit-learn's ``SGDClassifier``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights.
 

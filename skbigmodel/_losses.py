@@ -4,7 +4,9 @@ A loss is a kernel code (``_kernels/losses.py``: a branch of
 ``output_loss_grad``, or ``softmax_grad``), a NumPy reference of its values
 and gradients (what the kernels are tested against), and for classifiers
 the link from raw outputs to probabilities, in NumPy (``predict_proba``)
-and in ONNX. ``tests/test_registries.py`` checks that the faces agree.
+and in ONNX; for regressors the link from raw outputs to predictions
+(``LINKS``: the identity, or exp for the Poisson deviance).
+``tests/test_registries.py`` checks that the faces agree.
 These dicts are the only lists of loss names the estimators accept.
 """
 
@@ -12,15 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, log_expit, log_softmax, softmax
+from scipy.special import expit, log_expit, log_softmax, softmax, xlogy
 
 from ._kernels import losses as kernels
 
 __all__ = [
     "CLASSIFIER_LOSS_NAMES",
+    "LINKS",
     "LOG_LOSSES",
     "MARGIN_LOSSES",
     "REGRESSION_LOSSES",
+    "Link",
     "LossFunction",
 ]
 
@@ -44,6 +48,14 @@ class LossFunction:
     proba(raw), log_proba(raw) : class probabilities (n, n_classes) from
         raw outputs; None for losses without probabilities.
     onnx_proba(graph, raw, n_outputs, out) : the same as ONNX nodes.
+    link : regression: "identity" (the raw output is the prediction) or
+        "log" (the raw output is the log of the prediction, as for the
+        Poisson deviance); a key of ``LINKS``. Regressors standardise the
+        targets of an identity link (centred and scaled: ``degree`` rescales
+        the penalty); a log link's are scaled by their mean and never
+        shifted, the scale moving the output bias by its log.
+    check_target(Y) : raises a ValueError for targets (n, k) outside the
+        loss's domain (the Poisson deviance's y >= 0); None accepts any.
     """
 
     code: int
@@ -54,6 +66,25 @@ class LossFunction:
     proba: Callable | None = None
     log_proba: Callable | None = None
     onnx_proba: Callable | None = None
+    link: str = "identity"
+    check_target: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A regressor's map from raw outputs to predictions: ``inverse(raw)`` in
+    NumPy, ``onnx(graph, raw, out)`` as an ONNX node."""
+
+    inverse: Callable
+    onnx: Callable
+
+
+LINKS = {
+    "identity": Link(
+        lambda raw: raw, lambda graph, raw, out: graph.op("Identity", raw, out=out)
+    ),
+    "log": Link(np.exp, lambda graph, raw, out: graph.op("Exp", raw, out=out)),
+}
 
 
 def _squared_error(Z, Y, param):
@@ -112,6 +143,20 @@ def _modified_huber(Z, Y, param):
         margin >= 1, 0.0, np.where(margin >= -1, -2 * (1 - margin) * Y, -4 * Y)
     )
     return values.sum(axis=1), grads
+
+
+def _poisson(Z, Y, param):
+    """Half the Poisson deviance of the predictions exp(Z)."""
+    mu = np.exp(Z)
+    return (mu - Y * Z + xlogy(Y, Y) - Y).sum(axis=1), mu - Y
+
+
+def _nonnegative(Y):
+    if np.any(Y < 0):
+        raise ValueError(
+            f"Some value(s) of y are negative (the smallest is {np.min(Y):.3g}): "
+            "loss='poisson' needs non-negative targets (counts, rates)."
+        )
 
 
 def _log_loss(Z, Y, param):
@@ -185,6 +230,9 @@ REGRESSION_LOSSES = {
         kernels.SQUARED_EPSILON_INSENSITIVE, _squared_epsilon_insensitive, "epsilon"
     ),
     "quantile": LossFunction(kernels.QUANTILE, _quantile, "quantile", degree=1),
+    "poisson": LossFunction(
+        kernels.POISSON, _poisson, degree=1, link="log", check_target=_nonnegative
+    ),
 }
 
 # The losses of the margin y * t (labels +-1), and the regression losses on
@@ -206,7 +254,7 @@ MARGIN_LOSSES = {
     **{
         name: LossFunction(entry.code, entry.reference, entry.param, margin=True)
         for name, entry in REGRESSION_LOSSES.items()
-        if name != "quantile"
+        if name not in ("quantile", "poisson")
     },
 }
 

@@ -17,6 +17,9 @@ from ._targets import ClassifierTarget, RegressorTarget
 __all__ = ["MLPClassifier", "MLPEstimator", "MLPRegressor"]
 
 TASKS = {"classification": ClassifierTarget, "regression": RegressorTarget}
+# scikit-learn's MLPRegressor losses (the registry's others have an epsilon,
+# which the MLPs' epsilon, Adam's, is not)
+MLP_LOSSES = ("squared_error", "poisson")
 
 
 def _classification(est):
@@ -50,8 +53,22 @@ _NETWORK_PARAMETERS = """
 _TASK_PARAMETER = """
     task : {"classification", "regression"}, default="classification"
         Binary, multiclass (softmax) or multilabel (one sigmoid per label)
-        classification; or single- or multi-output regression (squared
-        error on internally standardised targets)."""
+        classification; or single- or multi-output regression (on
+        internally standardised targets)."""
+
+_LOSS_PARAMETER = """
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        The regression loss: half the squared error, or half the Poisson
+        deviance with an exponential output (``predict`` returns
+        ``exp`` of the network's output; ``y`` must be non-negative). As
+        in scikit-learn's ``MLPRegressor``."""
+
+_TASK_LOSS_PARAMETER = """
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        The loss with ``task="regression"``: half the squared error, or
+        half the Poisson deviance with an exponential output (``y`` must be
+        non-negative). Classification uses the log-loss: any other value
+        than the default is then a ValueError."""
 
 _TRAINING_PARAMETERS = """
     penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
@@ -138,6 +155,11 @@ _TRAINING_ATTRIBUTES = """
         Number of training samples seen.
     loss_curve_ : list of float
         Objective at the end of each epoch.
+    loss_ : float
+        The last epoch's objective, ``loss_curve_[-1]``.
+    best_loss_ : float or None
+        The lowest objective, ``min(loss_curve_)``; None when a validation
+        score drives the stopping (early stopping), as in scikit-learn.
     validation_scores_ : list of float or None
         Validation score at each epoch, with early stopping.
     best_validation_score_ : float or None
@@ -154,13 +176,13 @@ class MLPEstimator(BaseStochasticEstimator):
     exact zeros, RMSprop, and a sparse first layer for CSR input.
 
     Parameters
-    ----------{_NETWORK_PARAMETERS}{_TASK_PARAMETER}{_TRAINING_PARAMETERS}{_CLASS_WEIGHT_PARAMETER}
+    ----------{_NETWORK_PARAMETERS}{_TASK_PARAMETER}{_TASK_LOSS_PARAMETER}{_TRAINING_PARAMETERS}{_CLASS_WEIGHT_PARAMETER}
 
     Attributes
     ----------{_NETWORK_ATTRIBUTES}
     out_activation_ : str
-        "logistic" (binary, multilabel), "softmax" (multiclass) or
-        "identity" (regression).{_CLASSES_ATTRIBUTE}{_TRAINING_ATTRIBUTES}
+        "logistic" (binary, multilabel), "softmax" (multiclass),
+        "identity" (regression) or "exp" (regression, ``loss="poisson"``).{_CLASSES_ATTRIBUTE}{_TRAINING_ATTRIBUTES}
 
     See Also
     --------
@@ -190,17 +212,21 @@ class MLPEstimator(BaseStochasticEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "task": [StrOptions(set(TASKS))],
+        "loss": [StrOptions(set(MLP_LOSSES))],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
     _supports_multilabel = True
+    _link = "identity"  # fitted regressors set their loss's link
+    _early_stopping_partial_fit = "partial_fit does not support early_stopping=True"
 
     def __init__(
         self,
         hidden_layer_sizes=(100,),
-        *,
         activation="relu",
+        *,
         dropout=0.0,
         task="classification",
+        loss="squared_error",
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.15,
@@ -231,6 +257,7 @@ class MLPEstimator(BaseStochasticEstimator):
         self.activation = activation
         self.dropout = dropout
         self.task = task
+        self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -296,7 +323,7 @@ class MLPEstimator(BaseStochasticEstimator):
     def _loss(self):
         if _classification(self):
             return ClassifierTarget._loss(self)
-        return REGRESSION_LOSSES["squared_error"]
+        return REGRESSION_LOSSES[self.loss]
 
     @property
     def _multi_output(self):
@@ -320,9 +347,13 @@ class MLPEstimator(BaseStochasticEstimator):
 
         Only the output layer scales with standardised targets, so unlike a
         linear model the penalty is not rescaled: alpha applies to the
-        network trained on standardised targets.
+        network trained on standardised targets. A log link (Poisson) is
+        the exception: its scale only moves the output bias, so the
+        rescaled penalty is exact, as for a linear model.
         """
-        param, _, _, unit, step = TASKS[self.task]._scaled_problem(self, loss, a1, a2)
+        param, b1, b2, unit, step = TASKS[self.task]._scaled_problem(self, loss, a1, a2)
+        if loss.link == "log":
+            return param, b1, b2, unit, step
         return param, a1, a2, unit, step
 
     def score(self, X, y, sample_weight=None):
@@ -401,8 +432,12 @@ class MLPEstimator(BaseStochasticEstimator):
         return ClassifierTarget.decision_function(self, X)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Run one epoch over the given samples, continuing from the current model.
+
+        The arguments in the order of scikit-learn's ``MLPClassifier``
+        (``sample_weight`` before ``classes``). ``early_stopping=True`` is a
+        ValueError, as in scikit-learn.
 
         Parameters
         ----------
@@ -410,10 +445,11 @@ class MLPEstimator(BaseStochasticEstimator):
             A batch of training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Its labels or targets.
-        classes : array-like, default=None
-            All the classes (classification); required on the first call.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights.
+        classes : array-like, default=None
+            All the classes (classification): required on the first call;
+            on later calls, None or the same classes (else a ValueError).
 
         Returns
         -------
@@ -429,6 +465,12 @@ class MLPEstimator(BaseStochasticEstimator):
             raise ValueError(
                 "hidden_layer_sizes must be positive integers; got "
                 f"{self.hidden_layer_sizes!r}."
+            )
+        loss = getattr(self, "loss", "squared_error")  # MLPClassifier has none
+        if _classification(self) and loss != "squared_error":
+            raise ValueError(
+                f"loss={self.loss!r} is a regression loss: it needs "
+                "task='regression' (classification uses the log-loss)."
             )
         return [int(size) for size in sizes]
 
@@ -449,7 +491,7 @@ class MLPEstimator(BaseStochasticEstimator):
         self.n_layers_ = len(coefs) + 1
         self.n_outputs_ = net.n_outputs
         if not _classification(self):
-            self.out_activation_ = "identity"
+            self.out_activation_ = "exp" if self._link == "log" else "identity"
         elif self._multilabel or self.classes_.size == 2:
             self.out_activation_ = "logistic"
         else:
@@ -457,6 +499,12 @@ class MLPEstimator(BaseStochasticEstimator):
 
     def _raw_outputs(self, X):
         return forward(X, self.coefs_, self.intercepts_, self.activation)
+
+    def _record(self, history, reuse, validated):
+        """Also scikit-learn's MLP attributes ``loss_`` and ``best_loss_``."""
+        super()._record(history, reuse, validated)
+        self.loss_ = self.loss_curve_[-1]
+        self.best_loss_ = None if validated else min(self.loss_curve_)
 
 
 class MLPClassifier(MLPEstimator):
@@ -497,15 +545,18 @@ class MLPClassifier(MLPEstimator):
     """
 
     task = "classification"
+    loss = "squared_error"  # not a parameter: classifiers use the log-loss
     _parameter_constraints = {
-        k: v for k, v in MLPEstimator._parameter_constraints.items() if k != "task"
+        k: v
+        for k, v in MLPEstimator._parameter_constraints.items()
+        if k not in ("task", "loss")
     }
 
     def __init__(
         self,
         hidden_layer_sizes=(100,),
-        *,
         activation="relu",
+        *,
         dropout=0.0,
         penalty="l2",
         alpha=1e-4,
@@ -542,18 +593,21 @@ class MLPClassifier(MLPEstimator):
 class MLPRegressor(MLPEstimator):
     __doc__ = f""":class:`MLPEstimator` for single- and multi-output regression.
 
-    The squared error on internally standardised targets (the predictions are
-    in the units of ``y``). A drop-in for
+    Half the squared error on internally standardised targets (the
+    predictions are in the units of ``y``), or half the Poisson deviance
+    with an exponential output. A drop-in for
     :class:`~sklearn.neural_network.MLPRegressor`, with dropout, more
-    activations, L1 and elastic-net penalties, and RMSprop.
+    activations, L1 and elastic-net penalties, and RMSprop. As in
+    scikit-learn, ``loss`` is the first positional parameter, then
+    ``hidden_layer_sizes`` and ``activation``.
 
     Parameters
-    ----------{_NETWORK_PARAMETERS}{_TRAINING_PARAMETERS}
+    ----------{_LOSS_PARAMETER}{_NETWORK_PARAMETERS}{_TRAINING_PARAMETERS}
 
     Attributes
     ----------{_NETWORK_ATTRIBUTES}
     out_activation_ : str
-        Always "identity".{_TRAINING_ATTRIBUTES}
+        "identity", or "exp" with ``loss="poisson"``.{_TRAINING_ATTRIBUTES}
 
     See Also
     --------
@@ -567,7 +621,9 @@ class MLPRegressor(MLPEstimator):
     >>> from sklearn.preprocessing import StandardScaler
     >>> from skbigmodel import MLPRegressor
     >>> X, y = load_diabetes(return_X_y=True)
-    >>> reg = make_pipeline(StandardScaler(), MLPRegressor((32,), random_state=0))
+    >>> reg = make_pipeline(
+    ...     StandardScaler(), MLPRegressor(hidden_layer_sizes=(32,), random_state=0)
+    ... )
     >>> reg.fit(X, y).score(X, y) > 0.5
     True
     >>> reg.predict(X[:3]).shape
@@ -583,9 +639,10 @@ class MLPRegressor(MLPEstimator):
 
     def __init__(
         self,
+        loss="squared_error",
         hidden_layer_sizes=(100,),
-        *,
         activation="relu",
+        *,
         dropout=0.0,
         penalty="l2",
         alpha=1e-4,
@@ -616,3 +673,26 @@ class MLPRegressor(MLPEstimator):
         del params["self"]
         for name, value in params.items():
             setattr(self, name, value)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch over the given samples, continuing from the current model.
+
+        ``early_stopping=True`` is a ValueError, as in scikit-learn.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Its targets. The first call fixes the number of outputs and the
+            internal target scaling.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator; unchanged if the call raises.
+        """
+        return self._partial_fit(X, y, sample_weight)

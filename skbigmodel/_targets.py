@@ -12,7 +12,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from ._losses import LOG_LOSSES, MARGIN_LOSSES, REGRESSION_LOSSES
+from ._losses import LINKS, LOG_LOSSES, MARGIN_LOSSES, REGRESSION_LOSSES
 
 __all__ = ["ClassifierTarget", "RegressorTarget"]
 
@@ -35,9 +35,13 @@ def _spread(Y, shift, w):
         scale = peak * float(np.sqrt(np.mean(w @ (residual / peak) ** 2)))
     else:
         scale = peak
+    return _checked_scale(scale, "spread")
+
+
+def _checked_scale(scale, what):
     if not scale < MAX_TARGET_SCALE:
         raise ValueError(
-            f"The target values are too large to train on (their spread is "
+            f"The target values are too large to train on (their {what} is "
             f"{scale:.3g}, the limit {MAX_TARGET_SCALE:.0e}): divide y by a "
             "constant, e.g. with TransformedTargetRegressor."
         )
@@ -51,31 +55,56 @@ class RegressorTarget(RegressorMixin):
     intercept is not penalised and the losses are homogeneous in the
     residual, rescaling the penalty keeps the optimum exactly the same,
     while the optimiser no longer has to travel to targets in the hundreds.
+
+    A loss with a log link (the Poisson deviance) predicts exp(raw output):
+    its targets are divided by their weighted mean s and never shifted.
+    Since loss(t + log(s); s y) = s loss(t; y), the model of y is the model
+    of y / s with log(s) added to the output bias and the same weights, so
+    dividing the penalty by s keeps the optimum exactly the same. Without
+    an intercept the scale stays 1: no bias could absorb log(s).
     """
 
     _multi_output = True
     _y_numeric = True
     _needs_classes = False
+    _link = "identity"  # fitted models set their loss's link
 
     def _encode_target(self, y, sample_weight, first_call, classes=None):
         # C order: the sums below go through BLAS, whose rounding depends on
         # the layout; the model must not (a multi-output pandas y is F order)
         Y = np.ascontiguousarray(y, dtype=np.float64)
         Y = Y.reshape(Y.shape[0], -1)
+        loss = self._loss()
+        if loss.check_target is not None:
+            loss.check_target(Y)
         if first_call:
             self._y_1d = np.ndim(y) == 1
             self.n_outputs_ = Y.shape[1]
+            self._link = loss.link
             w = sample_weight / sample_weight.sum()
-            centred = getattr(self, "fit_intercept", True)  # an MLP always has biases
-            shift = w @ Y if centred else np.zeros(Y.shape[1])
-            scale = _spread(Y, shift, w)
+            intercept = getattr(self, "fit_intercept", True)  # an MLP has biases
+            if loss.link == "log":
+                shift = np.zeros(Y.shape[1])
+                scale = _checked_scale(float(np.mean(w @ Y)), "mean")
+                scale = scale if intercept else 1.0
+            else:
+                shift = w @ Y if intercept else np.zeros(Y.shape[1])
+                scale = _spread(Y, shift, w)
             self._target_shift = shift
             self._target_scale = scale if scale > 0 else 1.0
-        elif Y.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {Y.shape[1]} outputs but the model was fitted with "
-                f"{self.n_outputs_}."
-            )
+        else:
+            if Y.shape[1] != self.n_outputs_:
+                raise ValueError(
+                    f"y has {Y.shape[1]} outputs but the model was fitted with "
+                    f"{self.n_outputs_}."
+                )
+            if loss.link != self._link:
+                raise ValueError(
+                    f"loss={self.loss!r} has a {loss.link} link but the model was "
+                    f"fitted with a loss of {self._link} link: warm_start and "
+                    "partial_fit cannot switch between them. Fit a new model, "
+                    "or set warm_start=False."
+                )
         return (Y - self._target_shift) / self._target_scale
 
     def _loss(self):
@@ -94,6 +123,8 @@ class RegressorTarget(RegressorMixin):
         strengths, the loss's unit and the unit of SGD's steps (see
         ``optimizer_bundle``)."""
         s = self._target_scale
+        if loss.link == "log":  # objective / s: the weights do not scale
+            return 0.0, a1 / s, a2 / s, s, s
         param = self._loss_param(loss)
         if loss.param == "epsilon":  # in the units of y
             param = param / s
@@ -104,10 +135,14 @@ class RegressorTarget(RegressorMixin):
     def _network_params(self, coef, intercept):
         """``_user_params`` inverted: parameters for standardised targets."""
         s = self._target_scale
+        if self._link == "log":
+            return coef, intercept - np.log(s)
         return coef / s, (intercept - self._target_shift) / s
 
     def _user_params(self, coef, intercept):
         s = self._target_scale
+        if self._link == "log":  # exp(raw + log(s)) = s exp(raw)
+            return coef.copy(), intercept + np.log(s)
         with np.errstate(over="ignore"):
             coef, intercept = coef * s, intercept * s + self._target_shift
         limit = np.finfo(coef.dtype).max  # float32 parameters hold up to 3.4e38
@@ -122,17 +157,26 @@ class RegressorTarget(RegressorMixin):
         return sample_weight
 
     def _validation_score(self, raw, y, sample_weight):
-        return r2_score(
-            y,
-            raw * self._target_scale + self._target_shift,
-            sample_weight=sample_weight,
-        )
+        """R^2 of the predictions from raw outputs on standardised targets;
+        None when they overflow."""
+        if self._link == "log":
+            predicted = LINKS["log"].inverse(raw) * self._target_scale
+        else:
+            predicted = raw * self._target_scale + self._target_shift
+        if not np.isfinite(predicted).all():
+            return None
+        return r2_score(y, predicted, sample_weight=sample_weight)
 
     def _stratify(self, y):
         return None
 
     def _init_intercept(self, Y, sample_weight):
-        return np.zeros(Y.shape[1])  # targets are centred
+        if self._link != "log":
+            return np.zeros(Y.shape[1])  # targets are centred
+        # log of each output's weighted mean (about 0: Y is divided by the
+        # mean of all outputs); 0 for an output whose targets are all 0
+        mean = sample_weight @ Y / sample_weight.sum()
+        return np.log(np.where(mean > 0, mean, 1.0))
 
     def predict(self, X):
         """Predict targets.
@@ -148,6 +192,15 @@ class RegressorTarget(RegressorMixin):
             Predicted targets.
         """
         raw = self._decision(X)
+        if self._link != "identity":
+            with np.errstate(over="ignore"):
+                raw = LINKS[self._link].inverse(raw)
+            if not np.isfinite(raw).all():
+                raise ValueError(
+                    f"The model's predictions overflow {raw.dtype} on this X: "
+                    "its values are too large for the fitted parameters. Scale "
+                    "the features (e.g. with StandardScaler) as for training."
+                )
         return raw.ravel() if self._y_1d else raw
 
 
@@ -195,6 +248,13 @@ class ClassifierTarget(ClassifierMixin):
                     f"{self.classes_.size}."
                 )
             return Y
+        if not first_call and classes is not None:
+            if not np.array_equal(self.classes_, np.unique(classes)):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on last call to "
+                    f"partial_fit, was: {self.classes_.tolist()}. The first call "
+                    "(or fit) fixes the classes: pass the same ones, or None."
+                )
         if first_call:
             labels = np.unique(y) if classes is None else np.unique(classes)
             if labels.size < 2:

@@ -83,7 +83,7 @@ def _paths(every_solver=False):
                 )
                 yield (
                     f"MLPRegressor(solver={solver!r}), {where}",
-                    MLPRegressor((4,), solver=solver),
+                    MLPRegressor(hidden_layer_sizes=(4,), solver=solver),
                     options,
                 )
 

@@ -3,7 +3,7 @@
 Each estimator gets a skl2onnx parser, shape calculator and converter, so
 that it converts on its own or as a step of a scikit-learn ``Pipeline``.
 The graph is built from plain ONNX operators (MatMul, Add, activations,
-Softmax, ArgMax, Gather) out of the fitted attributes, in the dtype of the
+Softmax, ArgMax, Gather, and Exp for a Poisson regressor) out of the fitted attributes, in the dtype of the
 sample ``X``: float32 for a float32 ``X``, double otherwise.
 
 Outputs follow skl2onnx's names. Classifiers give ``label``, of shape
@@ -20,6 +20,7 @@ from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
 from ._linear import LinearClassifier, LinearRegressor, LogisticClassifier
+from ._losses import LINKS
 from ._mlp import MLPClassifier, MLPEstimator, MLPRegressor
 
 __all__ = ["register_converters", "to_onnx"]
@@ -338,8 +339,8 @@ def _convert(scope, operator, container):
     raw = _network(graph, model, source.full_name)
     outputs = [variable.full_name for variable in operator.outputs]
     task = _task(model)
-    if task == "regression":  # the outputs are in the units of y already
-        graph.op("Identity", raw, out=outputs[0])
+    if task == "regression":  # in the units of y; exp of them for a log link
+        LINKS[model._link].onnx(graph, raw, out=outputs[0])
         return
     loss = model._loss()
     n_outputs = _layers(model)[-1][0].shape[1]

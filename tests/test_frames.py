@@ -34,7 +34,7 @@ ESTIMATORS = [
     LogisticClassifier(**FIT),
     LinearRegressor(**FIT),
     MLPClassifier((16,), **MLP),
-    MLPRegressor((16,), **MLP),
+    MLPRegressor(hidden_layer_sizes=(16,), **MLP),
     MLPEstimator((16,), task="regression", **MLP),
 ]
 IDS = ["logistic", "linear", "mlp-classifier", "mlp-regressor", "mlp-estimator"]

@@ -36,7 +36,7 @@ ESTIMATORS = {
     "LinearRegressor": LinearRegressor(max_iter=3, random_state=0),
     "LogisticClassifier": LogisticClassifier(max_iter=3, random_state=0),
     "MLPClassifier": MLPClassifier((3,), max_iter=3, random_state=0),
-    "MLPRegressor": MLPRegressor((3,), max_iter=3, random_state=0),
+    "MLPRegressor": MLPRegressor(hidden_layer_sizes=(3,), max_iter=3, random_state=0),
     "MLPEstimator-classification": MLPEstimator(
         (2, 2), task="classification", max_iter=2, random_state=0
     ),
@@ -57,6 +57,7 @@ NAMES = {
     "zero weights": ("weight",),
     "one row": ("sample",),
     "balanced partial_fit": ("class_weight",),
+    "early_stopping partial_fit": ("early_stopping",),
     "class_weight": ("class_weight",),
 }
 
@@ -317,8 +318,11 @@ def test_every_call_succeeds_or_names_the_problem(name, data):
         fitted, _ = _call(issues, est.fit, X, y, sample_weight=sample_weight)
         event(f"fit {'succeeded' if fitted else 'refused'} {sorted(issues)}")
         assert fitted or issues, "clean data must fit"
-        # partial_fit cannot know the class frequencies "balanced" needs
+        # partial_fit cannot know the class frequencies "balanced" needs,
+        # nor hold out a validation set (refused as in scikit-learn)
         later = issues | {"balanced partial_fit"} if classification else issues
+        if params["early_stopping"]:
+            later = later | {"early_stopping partial_fit"}
         if fitted:
             _check_fitted(est, X, y, issues)
             before = pickle.dumps(est.__dict__)
@@ -334,7 +338,7 @@ def test_every_call_succeeds_or_names_the_problem(name, data):
         started, _ = _call(
             later, first.partial_fit, X, y, sample_weight=sample_weight, **classes
         )
-        if not (issues or params.get("class_weight")):
+        if not (issues or params.get("class_weight") or params["early_stopping"]):
             assert started, "clean data must be accepted by partial_fit"
         if started:
             _check_fitted(first, X, y, issues)

@@ -76,7 +76,7 @@ def test_attributes_and_shapes(multiclass_data, multioutput_data):
     )
     np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0)
     X, Y = multioutput_data
-    reg = MLPRegressor((16,), max_iter=50, random_state=0).fit(X, Y)
+    reg = MLPRegressor(hidden_layer_sizes=(16,), max_iter=50, random_state=0).fit(X, Y)
     assert reg.predict(X).shape == Y.shape and reg.out_activation_ == "identity"
 
 
@@ -155,7 +155,9 @@ def test_class_weight_equals_sample_weight(binary_data):
 
 def test_float32_stays_float32(regression_data):
     X, y = regression_data
-    reg = MLPRegressor((8,), max_iter=20, random_state=0).fit(X.astype(np.float32), y)
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(
+        X.astype(np.float32), y
+    )
     assert all(W.dtype == np.float32 for W in reg.coefs_)
     assert reg.predict(X.astype(np.float32)).dtype == np.float32
 

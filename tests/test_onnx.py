@@ -79,7 +79,9 @@ def test_every_activation(activation, dtype, multiclass_data):
 def test_gelu_over_a_wide_range(opset, dtype):
     """One unit with weights 1: the network's output is gelu(x) itself."""
     X = np.linspace(-3, 3, 50, dtype=dtype).reshape(-1, 1)
-    reg = MLPRegressor((1,), activation="gelu", max_iter=2, random_state=0)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(1,), activation="gelu", max_iter=2, random_state=0
+    )
     reg.fit(X, X.ravel())
     reg.coefs_ = [np.ones((1, 1), dtype=dtype), np.ones((1, 1), dtype=dtype)]
     reg.intercepts_ = [np.zeros(1, dtype=dtype), np.zeros(1, dtype=dtype)]
@@ -116,7 +118,10 @@ def test_mlps_of_both_tasks(dtype, binary_data, regression_data, multioutput_dat
     assert proba.shape == (X.shape[0], 2)
     for X, y in (regression_data, multioutput_data):
         mlp = MLPEstimator((8, 4), task="regression", max_iter=5, random_state=0)
-        for reg in (MLPRegressor((8,), max_iter=5, random_state=0), mlp):
+        for reg in (
+            MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0),
+            mlp,
+        ):
             check_regressor(reg.fit(X.astype(dtype), y), X, dtype)
 
 

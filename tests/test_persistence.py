@@ -50,7 +50,10 @@ CASES = {
     "linear-multioutput-float32": (LinearRegressor(**FIT), "multioutput_data"),
     "mlp-classifier": (MLPClassifier((8,), **FIT), "multiclass_data"),
     "mlp-classifier-sparse-fitted": (MLPClassifier((8,), **FIT), "sparse"),
-    "mlp-regressor-float32": (MLPRegressor((8, 4), **FIT), "regression_data"),
+    "mlp-regressor-float32": (
+        MLPRegressor(hidden_layer_sizes=(8, 4), **FIT),
+        "regression_data",
+    ),
     "mlp-multioutput": (
         MLPEstimator((8,), task="regression", **FIT),
         "multioutput_data",

@@ -96,7 +96,9 @@ def test_regression_targets_keep_their_shape(regression_data):
     assert one.predict(X).shape == (len(X),)
     assert column.predict(X).shape == (len(X), 1)
     np.testing.assert_array_equal(column.predict(X)[:, 0], one.predict(X))
-    mlp = MLPRegressor((4,), max_iter=3, random_state=0).fit(X, y[:, None])
+    mlp = MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(
+        X, y[:, None]
+    )
     assert mlp.predict(X).shape == (len(X), 1) and mlp.n_outputs_ == 1
 
 

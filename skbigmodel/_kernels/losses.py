@@ -28,6 +28,7 @@ from .mathfn import exp_nonpositive, log1p_unit
     SQUARED_HINGE,
     SQUARED_EPSILON_INSENSITIVE,
     QUANTILE,
+    POISSON,
 ) = kinds(
     globals(),
     "SquaredError",
@@ -41,6 +42,7 @@ from .mathfn import exp_nonpositive, log1p_unit
     "SquaredHinge",
     "SquaredEpsilonInsensitive",
     "Quantile",
+    "Poisson",
 )
 
 
@@ -139,6 +141,20 @@ def modified_huber(epsilon, t, y):
     return -4.0 * z, -4.0 * y
 
 
+def poisson(epsilon, t, y):
+    """Half the Poisson deviance of the prediction exp(t) for a count y >= 0,
+    exp(t) - y t + y log(y) - y, and its derivative exp(t) - y. The constant
+    y log(y) - y makes the loss zero at the optimum and homogeneous in the
+    target's scale: loss(t + log(s); s y) = s loss(t; y), which is what lets
+    regressors train on scaled targets exactly. In float64: exp(t) overflows
+    float32 from t = 89. (libm's exp and log: t is not bounded above.)
+    """
+    t, y = np.float64(t), np.float64(y)
+    mu = math.exp(t)
+    entropy = y * math.log(y) - y if y > 0.0 else 0.0
+    return mu - y * t + entropy, mu - y
+
+
 # The losses that act on each output alone: (epsilon, output, target) ->
 # (loss, derivative), scalars in and out.
 ELEMENTWISE = {
@@ -152,6 +168,7 @@ ELEMENTWISE = {
     type(SQUARED_HINGE): squared_hinge,
     type(SQUARED_EPSILON_INSENSITIVE): squared_epsilon_insensitive,
     type(QUANTILE): quantile,
+    type(POISSON): poisson,
 }
 
 
