@@ -479,6 +479,10 @@ class LinearClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator):
     }
     _optimizer_epsilon = 1e-8
 
+    @property
+    def _loss_name(self):
+        return self.loss
+
     def __init__(
         self,
         loss="hinge",

@@ -305,6 +305,7 @@ class MLPEstimator(BaseStochasticEstimator):
     _loss_param = _by_task("_loss_param")
     _labels = _by_task("_labels")
     _margin = False  # the log-loss (classification)
+    _loss_name = "log_loss"  # of classification; ``loss`` is regression's
     predict = _by_task("predict")
     predict.__doc__ = """Predict labels (classification) or targets (regression).
 

@@ -206,7 +206,7 @@ class RegressorTarget(RegressorMixin):
 
 def _has_proba(est):
     """Whether the loss gives probabilities: the log-loss and modified Huber."""
-    name = getattr(est, "loss", "log_loss")
+    name = est._loss_name
     entry = MARGIN_LOSSES.get(name)
     if name == "log_loss" or (entry is not None and entry.proba is not None):
         return True
@@ -224,6 +224,9 @@ class ClassifierTarget(ClassifierMixin):
     _needs_classes = True
 
     _supports_multilabel = False
+    # The classification loss: the log-loss, unless the estimator has a
+    # choice (LinearClassifier's ``loss``).
+    _loss_name = "log_loss"
 
     def _encode_target(self, y, sample_weight, first_call, classes=None):
         check_classification_targets(y)
@@ -277,7 +280,7 @@ class ClassifierTarget(ClassifierMixin):
         return index.astype(np.float64).reshape(-1, 1)
 
     def _loss(self):
-        name = getattr(self, "loss", "log_loss")  # an MLP's is the log-loss
+        name = self._loss_name
         if name != "log_loss":
             return MARGIN_LOSSES[name]
         if self._multilabel:
@@ -289,7 +292,7 @@ class ClassifierTarget(ClassifierMixin):
     def _margin(self):
         """Whether the loss is one of the margin y * t (labels +-1, one
         output per class: one-vs-rest) rather than the log-loss."""
-        return getattr(self, "loss", "log_loss") != "log_loss"
+        return self._loss_name != "log_loss"
 
     @property
     def _n_outputs(self):

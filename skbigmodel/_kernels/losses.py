@@ -141,6 +141,7 @@ def modified_huber(epsilon, t, y):
     return -4.0 * z, -4.0 * y
 
 
+@jit(inline="always")
 def poisson(epsilon, t, y):
     """Half the Poisson deviance of the prediction exp(t) for a count y >= 0,
     exp(t) - y t + y log(y) - y, and its derivative exp(t) - y. The constant
