@@ -5,9 +5,11 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseStochasticEstimator
+from ._full_batch import stochastic_solver
 from ._losses import REGRESSION_LOSSES
 from ._network import LinearNetwork
 from ._sklearn_compat import Interval, StrOptions, _fit_context
@@ -24,8 +26,12 @@ _SHARED_PARAMETERS = """
         ``alpha * (l1_ratio * |w|_1 + (1 - l1_ratio) / 2 * |w|_2^2)``.
     l1_ratio : float, default=0.15
         Share of L1 in the elastic-net penalty (used with "elasticnet").
-    solver : {"adam", "sgd", "rmsprop"}, default="adam"
+    solver : {"adam", "sgd", "rmsprop", "lbfgs"}, default="adam"
         The optimiser. "sgd" uses ``momentum`` and ``nesterovs_momentum``.
+        "lbfgs" is full batch: SciPy's L-BFGS-B on the exact gradient over
+        all the rows (computed on all cores), penalty "l2" or None, no
+        ``partial_fit``; the mini-batch and learning-rate parameters and
+        ``early_stopping`` do not apply to it.
     learning_rate_init : float, default=0.01
         Initial step size.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
@@ -45,10 +51,14 @@ _SHARED_PARAMETERS = """
     batch_size : int or "auto", default="auto"
         Mini-batch size; "auto" is ``min(256, n_samples)``.
     max_iter : int, default=1000
-        Maximum number of epochs.
+        Maximum number of epochs (of iterations for "lbfgs").
+    max_fun : int, default=15000
+        Maximum number of loss and gradient evaluations of "lbfgs" (each a
+        pass over the data); checked at the end of an iteration.
     tol : float, default=1e-4
         Improvement of the loss (or validation score) below which an epoch
-        counts as no improvement.
+        counts as no improvement. For "lbfgs", the largest gradient
+        component at which it stops (SciPy's ``gtol``).
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping.
     early_stopping : bool, default=False
@@ -76,11 +86,12 @@ _SHARED_ATTRIBUTES = """
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X was a DataFrame with string columns.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (iterations for "lbfgs").
     t_ : int
         Number of training samples seen by the optimiser.
     loss_curve_ : list of float
-        Objective (mean loss plus penalty) at the end of each epoch.
+        Objective (mean loss plus penalty) at the end of each epoch
+        (iteration for "lbfgs").
     validation_scores_ : list of float or None
         Validation score at each epoch, with early stopping.
     best_validation_score_ : float or None
@@ -89,6 +100,10 @@ _SHARED_ATTRIBUTES = """
 
 class _LinearModel:
     """What a linear model adds to the engine: its network and ``coef_``."""
+
+    # L-BFGS-B as LogisticRegression runs it: convex, so stop on the gradient
+    # (tol), not on a relative decrease of the objective of 2e-9.
+    _lbfgs_options = {"ftol": 64 * np.finfo(float).eps, "maxls": 50}
 
     def densify(self):
         """Convert a sparse ``coef_`` back to a dense array (the default).
@@ -215,6 +230,7 @@ class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
         rho=0.9,
         batch_size="auto",
         max_iter=1000,
+        max_fun=15000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
@@ -242,6 +258,7 @@ class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
         self.rho = rho
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_fun = max_fun
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
@@ -253,6 +270,7 @@ class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
         self.n_jobs = n_jobs
         self.fit_intercept = fit_intercept
 
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch over the given samples, continuing from the current model.
@@ -347,6 +365,7 @@ class LogisticClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator
         rho=0.9,
         batch_size="auto",
         max_iter=1000,
+        max_fun=15000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
@@ -374,6 +393,7 @@ class LogisticClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator
         self.rho = rho
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_fun = max_fun
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
@@ -386,6 +406,7 @@ class LogisticClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
 
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch over the given samples, continuing from the current model.

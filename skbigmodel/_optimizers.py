@@ -17,7 +17,13 @@ from ._kernels import optimizers as kernels
 from ._kernels.bundles import Optimizer
 from ._penalties import soft_threshold
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "Solver", "optimizer_bundle"]
+__all__ = [
+    "FULL_BATCH_SOLVERS",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "Solver",
+    "optimizer_bundle",
+]
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,9 @@ OPTIMIZERS = {
     "adam": Solver(kernels.ADAM, _adam),
     "rmsprop": Solver(kernels.RMSPROP, _rmsprop),
 }
+# Solvers that take no per-batch step: full batch, a loop of their own
+# (``_full_batch.py``, SciPy's L-BFGS-B on ``_objective.py``'s gradients).
+FULL_BATCH_SOLVERS = ("lbfgs",)
 # "adaptive" runs at a constant rate inside an epoch; the training loop
 # divides it by 5 when the loss stops improving.
 SCHEDULES = {
@@ -75,7 +84,8 @@ def optimizer_bundle(est):
 
     Every field has a fixed Python type, so that the kernels compile once.
     """
-    code = OPTIMIZERS[est.solver].code
+    # A full-batch solver steps no kernel: its bundle is a placeholder.
+    code = OPTIMIZERS[est.solver].code if est.solver in OPTIMIZERS else kernels.SGD
     if code == kernels.SGD and est.nesterovs_momentum:
         code = kernels.NESTEROV  # a kind of its own (see _kernels/optimizers.py)
     return Optimizer(
