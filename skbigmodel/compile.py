@@ -46,9 +46,9 @@ def _paths(every_solver=False):
     """(label, estimator, data options) for every kernel specialisation."""
     from . import LinearRegressor, LogisticClassifier, MLPClassifier, MLPRegressor
     from ._losses import REGRESSION_LOSSES
-    from ._optimizers import OPTIMIZERS
+    from ._optimizers import FULL_BATCH_SOLVERS, OPTIMIZERS
 
-    solvers = list(OPTIMIZERS) if every_solver else ["adam"]
+    solvers = [*OPTIMIZERS, *FULL_BATCH_SOLVERS] if every_solver else ["adam"]
     losses = list(REGRESSION_LOSSES) if every_solver else ["squared_error"]
     for dtype in (np.float64, np.float32):
         name = np.dtype(dtype).name

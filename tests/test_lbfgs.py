@@ -278,3 +278,34 @@ def test_objective_is_the_documented_one():
     losses = logsumexp(raw, axis=1) - raw[np.arange(len(y)), y]
     expected = losses.mean() + 0.5 * alpha * np.sum(model.coef_**2)
     assert model.loss_curve_[-1] == pytest.approx(expected, rel=1e-10)
+
+
+class _StopAt:
+    """A scikit-learn callback that counts iterations and stops at ``last``."""
+
+    def __init__(self, last):
+        self.last, self.names = last, []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, X=None, y=None, metadata=None):
+        pass
+
+    def on_fit_task_end(self, estimator, context, X=None, y=None, metadata=None):
+        self.names.append(context.task_name)
+        return self.names.count("iteration") >= self.last
+
+
+def test_a_callback_sees_iterations_and_may_stop():
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    callback = _StopAt(3)
+    model = LogisticClassifier(solver="lbfgs").set_callbacks(callback)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # a stop is no failure
+        model.fit(X, y)
+    assert model.n_iter_ == len(model.loss_curve_) == 3
+    assert callback.names.count("iteration") == 3
