@@ -26,7 +26,9 @@ Run from the repository root::
    scikit-learn's penalty is alpha / (2 n) |W|^2). Test accuracy and seconds
    per L-BFGS iteration (fit time / n_iter_), medians of ``--repeats``
    fits, alternating; the same ``random_state`` for both (the same Glorot
-   draws; our output biases start at the log-priors).
+   draws; our output biases start at the log-priors). A last column fits
+   ours on the same rows as float32 (scikit-learn's are float64): both
+   are GEMM-bound on the same OpenBLAS in float64.
 
 Every timed fit starts after 0.3 s idle (OpenBLAS's threads spin after a
 threaded product, see docs/benchmarks.rst). The kernels are compiled by a
@@ -168,16 +170,18 @@ def mlp_case(name, load, max_iter, repeats):
     options = dict(hidden_layer_sizes=(100,), max_iter=max_iter, random_state=0)
     compile_fit = MLPClassifier(solver="lbfgs", **{**options, "max_iter": 2})
     compile_fit.fit(X_train[:300], y_train[:300])
-    results = {"sklearn": ([], []), "ours": ([], [])}
+    results = {"sklearn": ([], []), "ours": ([], []), "ours-f32": ([], [])}
+    X_train32 = X_train.astype(np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for _ in range(repeats):
-            for key in ("sklearn", "ours"):
+            for key in results:
+                data = X_train32 if key == "ours-f32" else X_train
                 if key == "sklearn":
                     model = SklearnMLPClassifier(solver="lbfgs", alpha=1e-4, **options)
                 else:
                     model = MLPClassifier(solver="lbfgs", alpha=1e-4 / n, **options)
-                model, _, seconds = timed(lambda: model.fit(X_train, y_train))
+                model, _, seconds = timed(lambda: model.fit(data, y_train))
                 per_iteration, scores = results[key]
                 per_iteration.append(seconds / model.n_iter_)
                 scores.append(model.score(X_test, y_test))
@@ -242,14 +246,16 @@ def logistic_table(rows):
 def mlp_table(rows):
     lines = [
         "| case | sklearn s/iter | ours s/iter | speed-up | sklearn test acc "
-        "| ours test acc |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| ours test acc | ours float32 X: s/iter, speed-up, test acc |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         (sk_t, sk_acc), (our_t, our_acc) = r["sklearn"], r["ours"]
+        f32_t, f32_acc = r["ours-f32"]
         lines.append(
             f"| {r['case']} | {sk_t:.4f} | {our_t:.4f} | {sk_t / our_t:.2f}x | "
-            f"{sk_acc:.4f} | {our_acc:.4f} |"
+            f"{sk_acc:.4f} | {our_acc:.4f} | {f32_t:.4f}, {sk_t / f32_t:.2f}x, "
+            f"{f32_acc:.4f} |"
         )
     return lines
 
