@@ -79,6 +79,17 @@ def _grid():
         for data in ("binary", "multiclass", "sparse_binary"):
             yield f"mlpclf-{solver}-{penalty}-{data}", MLPClassifier, mlp, data
         yield f"mlpreg-{solver}-{penalty}-multioutput", MLPRegressor, mlp, "multioutput"
+    # Full-batch L-BFGS (fit only: it has no partial_fit).
+    for penalty in ("l2", None):
+        params = dict(common, solver="lbfgs", penalty=penalty)
+        mlp = dict(params, hidden_layer_sizes=(16, 8))
+        for data in ("binary", "multiclass", "sparse_binary", "sparse_multiclass"):
+            yield f"logistic-lbfgs-{penalty}-{data}", LogisticClassifier, params, data
+        for data in ("regression", "multioutput", "sparse_regression"):
+            yield f"linreg-lbfgs-{penalty}-{data}", LinearRegressor, params, data
+        for data in ("binary", "multiclass", "sparse_binary"):
+            yield f"mlpclf-lbfgs-{penalty}-{data}", MLPClassifier, mlp, data
+        yield f"mlpreg-lbfgs-{penalty}-multioutput", MLPRegressor, mlp, "multioutput"
     # Plain SGD without momentum: the weight-scaled CSR kernel.
     for penalty in ("l2", None):
         params = dict(common, solver="sgd", momentum=0.0, penalty=penalty)
@@ -221,7 +232,11 @@ def fingerprints(n_jobs=None, names=None):
                     if kind == "fit":
                         est.fit(Xd, y)
                     else:
-                        if params.get("early_stopping") or params.get("class_weight"):
+                        if (
+                            params.get("early_stopping")
+                            or params.get("class_weight")
+                            or params.get("solver") == "lbfgs"
+                        ):
                             continue  # refused by partial_fit
                         extra = {}
                         if "Classifier" in type(est).__name__:

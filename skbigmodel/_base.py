@@ -10,11 +10,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._full_batch import check_full_batch, train_lbfgs
 from ._kernels.bundles import Hyper, Loss, Penalty
 from ._kernels.losses import MULTINOMIAL
 from ._losses import LOG_LOSSES, REGRESSION_LOSSES
 from ._monitor import Monitor
+from ._objective import Objective, data_loss
 from ._optimizers import (
+    FULL_BATCH_SOLVERS,
     OPTIMIZERS,
     SCHEDULES,
     check_schedule,
@@ -48,7 +51,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         "penalty": [StrOptions(set(PENALTIES)), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "solver": [StrOptions(set(OPTIMIZERS))],
+        "solver": [StrOptions(set(OPTIMIZERS) | set(FULL_BATCH_SOLVERS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions(set(SCHEDULES))],
         "power_t": [Interval(Real, 0, None, closed="left")],
@@ -63,6 +66,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             StrOptions({"auto"}),
         ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -76,6 +80,9 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
 
     # scikit-learn's message, SGD's here and its MLP's in _mlp.py
     _early_stopping_partial_fit = "early_stopping should be False with partial_fit"
+    # L-BFGS-B's options beyond max_iter, max_fun and tol: scikit-learn's
+    # MLP's (SciPy's defaults); linear models override them.
+    _lbfgs_options = {}
 
     @property
     def _optimizer_epsilon(self):
@@ -199,6 +206,16 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         monitor = Monitor(self, X, y, metadata, loss_unit)
         monitor.fit_begin()
+        if self.solver in FULL_BATCH_SOLVERS:  # L-BFGS: a loop of its own
+            history = self._train_full_batch(
+                net, hyper, X, Y, sw, train_rows, monitor, validate, loss_unit
+            )
+            self._network, self._opt_state = net, state
+            self.solver_ = training.solver
+            self._record(history, reuse, validate is not None)
+            self._set_fitted(net)
+            monitor.fit_end()
+            return self
         batch_size = self._batch_size(train_rows.size)
         runner = net.epoch_runner(X, Y, sw, batch_size, rng, self.n_jobs)
         stopping = (
@@ -229,6 +246,35 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         self._set_fitted(net, state.averaged())
         monitor.fit_end()
         return self
+
+    def _train_full_batch(
+        self, net, hyper, X, Y, sw, rows, monitor, validate, loss_unit
+    ):
+        """Train ``net`` in place with L-BFGS on all of ``rows``; the History.
+
+        ``early_stopping`` is ignored, as by scikit-learn's MLP: the
+        validation set (``X_val``), if given, is scored after each iteration
+        for ``validation_scores_`` but does not stop training.
+        """
+        check_full_batch(self)
+        objective = Objective(
+            data_loss(net, X, Y, sw, rows, hyper.loss, self.n_jobs),
+            net.shapes,
+            hyper.penalty.a2,
+            hyper.fit_intercept,
+        )
+        return train_lbfgs(
+            net,
+            objective,
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=0.0 if self.tol is None else self.tol,
+            monitor=monitor,
+            history=History(),
+            validate=validate,
+            loss_unit=loss_unit,
+            options=self._lbfgs_options,
+        )
 
     def _rebuilt_network(self):
         """A network built from the current parameters (``activation``,
@@ -283,7 +329,11 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             )
             if sw_val is not None:
                 sw_val = _check_sample_weight(sw_val, X_val, ensure_non_negative=True)
-        elif self.early_stopping and not incremental:
+        elif (
+            self.early_stopping
+            and not incremental
+            and self.solver not in FULL_BATCH_SOLVERS  # ignored, as by sklearn's MLP
+        ):
             rows, held_out = self._split(rows, y, rng)
             X_val, y_val = X[held_out], y[held_out]
             sw_val = None

@@ -5,21 +5,32 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import BaseStochasticEstimator
+from ._full_batch import stochastic_solver
 from ._losses import CLASSIFIER_LOSS_NAMES, REGRESSION_LOSSES
 from ._network import LinearNetwork
-from ._optimizers import LINEAR_SCHEDULES, OPTIMIZERS
+from ._optimizers import FULL_BATCH_SOLVERS, LINEAR_SCHEDULES, OPTIMIZERS
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._targets import ClassifierTarget, RegressorTarget
 
 __all__ = ["LinearClassifier", "LinearRegressor", "LogisticClassifier"]
 
-_SOLVER = """    solver : {"adam", "sgd", "rmsprop"}, default="adam"
+_LBFGS = """        "lbfgs" is full batch: SciPy's L-BFGS-B on the exact gradient over
+        all the rows (computed on all cores), penalty "l2" or None, no
+        ``partial_fit``; the mini-batch and learning-rate parameters and
+        ``early_stopping`` do not apply to it.
+"""
+_SOLVER = (
+    """    solver : {"adam", "sgd", "rmsprop", "lbfgs"}, default="adam"
         The optimiser. "sgd" uses ``momentum`` and ``nesterovs_momentum``.
 """
-_AUTO_SOLVER = """    solver : {"auto", "adam", "sgd", "rmsprop"}, default="auto"
+    + _LBFGS
+)
+_AUTO_SOLVER = (
+    """    solver : {"auto", "adam", "sgd", "rmsprop", "lbfgs"}, default="auto"
         The optimiser. "sgd" uses ``momentum`` and ``nesterovs_momentum``.
         "auto" is, on sparse X, "sgd" with ``momentum=0`` and
         ``learning_rate="optimal"`` (scikit-learn's SGDClassifier, on
@@ -28,6 +39,8 @@ _AUTO_SOLVER = """    solver : {"auto", "adam", "sgd", "rmsprop"}, default="auto
         a better model in one epoch than plain SGD in five); ``solver_``
         tells which was used.
 """
+    + _LBFGS
+)
 
 _SHARED_PARAMETERS = """
     penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
@@ -60,10 +73,15 @@ _SHARED_PARAMETERS = """
     batch_size : int or "auto", default="auto"
         Mini-batch size; "auto" is ``min(256, n_samples)``.
     max_iter : int, default=1000
-        Maximum number of epochs.
+        Maximum number of epochs (of iterations for "lbfgs").
+    max_fun : int, default=15000
+        Maximum number of loss and gradient evaluations of "lbfgs" (each a
+        pass over the data); checked at the end of an iteration.
     tol : float or None, default=1e-4
         Improvement of the loss (or validation score) below which an epoch
-        counts as no improvement. None runs ``max_iter`` epochs.
+        counts as no improvement; None runs ``max_iter`` epochs. For
+        "lbfgs", the largest gradient component at which it stops (SciPy's
+        ``gtol``; None: 0).
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping.
     early_stopping : bool, default=False
@@ -97,11 +115,12 @@ _SHARED_ATTRIBUTES = """
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X was a DataFrame with string columns.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (iterations for "lbfgs").
     t_ : int
         Number of training samples seen by the optimiser.
     loss_curve_ : list of float
-        Objective (mean loss plus penalty) at the end of each epoch.
+        Objective (mean loss plus penalty) at the end of each epoch
+        (iteration for "lbfgs").
     validation_scores_ : list of float or None
         Validation score at each epoch, with early stopping.
     best_validation_score_ : float or None
@@ -125,6 +144,10 @@ def _initial(value, name, shape, also):
 
 class _LinearModel:
     """What a linear model adds to the engine: its network and ``coef_``."""
+
+    # L-BFGS-B as LogisticRegression runs it: convex, so stop on the gradient
+    # (tol), not on a relative decrease of the objective of 2e-9.
+    _lbfgs_options = {"ftol": 64 * np.finfo(float).eps, "maxls": 50}
 
     def densify(self):
         """Convert a sparse ``coef_`` back to a dense array (the default).
@@ -334,6 +357,7 @@ class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
         rho=0.9,
         batch_size="auto",
         max_iter=1000,
+        max_fun=15000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
@@ -363,6 +387,7 @@ class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
         self.rho = rho
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_fun = max_fun
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
@@ -375,6 +400,7 @@ class LinearRegressor(RegressorTarget, _LinearModel, BaseStochasticEstimator):
         self.fit_intercept = fit_intercept
         self.average = average
 
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch over the given samples, continuing from the current model.
@@ -470,7 +496,7 @@ class LinearClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator):
     _parameter_constraints = {
         **BaseStochasticEstimator._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFIER_LOSS_NAMES))],
-        "solver": [StrOptions({*OPTIMIZERS, "auto"})],
+        "solver": [StrOptions({*OPTIMIZERS, *FULL_BATCH_SOLVERS, "auto"})],
         "epsilon": [Interval(Real, 0, None, closed="left")],
         "learning_rate": [StrOptions(set(LINEAR_SCHEDULES))],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -502,6 +528,7 @@ class LinearClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator):
         rho=0.9,
         batch_size="auto",
         max_iter=1000,
+        max_fun=15000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
@@ -531,6 +558,7 @@ class LinearClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator):
         self.rho = rho
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_fun = max_fun
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
@@ -544,6 +572,7 @@ class LinearClassifier(ClassifierTarget, _LinearModel, BaseStochasticEstimator):
         self.average = average
         self.class_weight = class_weight
 
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch over the given samples, continuing from the current model.
@@ -639,6 +668,7 @@ class LogisticClassifier(LinearClassifier):
         rho=0.9,
         batch_size="auto",
         max_iter=1000,
+        max_fun=15000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
@@ -667,6 +697,7 @@ class LogisticClassifier(LinearClassifier):
         self.rho = rho
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_fun = max_fun
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping

@@ -174,8 +174,9 @@ def _multinomial(Z, Y, param):
 
 
 def _binary_proba(raw):
-    p = expit(raw)
-    return np.hstack([1.0 - p, p])
+    # expit(-raw), not 1 - expit(raw): no cancellation to an exact zero at
+    # logits above 37 (where log_proba is still finite), which L-BFGS reaches
+    return np.hstack([expit(-raw), expit(raw)])
 
 
 def _binary_log_proba(raw):

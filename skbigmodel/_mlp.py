@@ -9,6 +9,7 @@ from sklearn.utils.metaestimators import available_if
 
 from ._activations import ACTIVATIONS
 from ._base import BaseStochasticEstimator
+from ._full_batch import stochastic_solver
 from ._losses import REGRESSION_LOSSES
 from ._network import MLPNetwork, forward
 from ._sklearn_compat import Interval, StrOptions, _fit_context
@@ -79,8 +80,12 @@ _TRAINING_PARAMETERS = """
         ``alpha * (l1_ratio * |w|_1 + (1 - l1_ratio) / 2 * |w|_2^2)``.
     l1_ratio : float, default=0.15
         Share of L1 in the elastic-net penalty.
-    solver : {"adam", "sgd", "rmsprop"}, default="adam"
+    solver : {"adam", "sgd", "rmsprop", "lbfgs"}, default="adam"
         The optimiser. "sgd" uses ``momentum`` and ``nesterovs_momentum``.
+        "lbfgs" is full batch, as in scikit-learn's MLP: SciPy's L-BFGS-B on
+        the exact gradient over all the rows (computed on all cores),
+        penalty "l2" or None, no dropout, no ``partial_fit``; the mini-batch
+        and learning-rate parameters and ``early_stopping`` do not apply.
     learning_rate_init : float, default=0.001
         Initial step size.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
@@ -102,9 +107,14 @@ _TRAINING_PARAMETERS = """
     batch_size : int or "auto", default="auto"
         Mini-batch size; "auto" is ``min(256, n_samples)``.
     max_iter : int, default=200
-        Maximum number of epochs.
+        Maximum number of epochs (of iterations for "lbfgs").
+    max_fun : int, default=15000
+        Maximum number of loss and gradient evaluations of "lbfgs" (each a
+        pass over the data); checked at the end of an iteration.
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no improvement.
+        Improvement below which an epoch counts as no improvement. For
+        "lbfgs", the largest gradient component at which it stops (SciPy's
+        ``gtol``).
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping.
     early_stopping : bool, default=False
@@ -150,7 +160,7 @@ _TRAINING_ATTRIBUTES = """
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X was a DataFrame with string columns.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (iterations for "lbfgs").
     t_ : int
         Number of training samples seen.
     loss_curve_ : list of float
@@ -242,6 +252,7 @@ class MLPEstimator(BaseStochasticEstimator):
         rho=0.9,
         batch_size="auto",
         max_iter=200,
+        max_fun=15000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
@@ -273,6 +284,7 @@ class MLPEstimator(BaseStochasticEstimator):
         self.rho = rho
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.max_fun = max_fun
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
@@ -432,6 +444,7 @@ class MLPEstimator(BaseStochasticEstimator):
         """
         return ClassifierTarget.decision_function(self, X)
 
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Run one epoch over the given samples, continuing from the current model.
@@ -574,6 +587,7 @@ class MLPClassifier(MLPEstimator):
         rho=0.9,
         batch_size="auto",
         max_iter=200,
+        max_fun=15000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
@@ -660,6 +674,7 @@ class MLPRegressor(MLPEstimator):
         rho=0.9,
         batch_size="auto",
         max_iter=200,
+        max_fun=15000,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,

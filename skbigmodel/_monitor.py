@@ -30,6 +30,10 @@ class Monitor:
         Converts the kernels' (standardised) loss to the user's units.
     """
 
+    # What a subtask is: an epoch, or an iteration of a full-batch solver
+    # (``_full_batch.py`` sets it).
+    step_name = "epoch"
+
     def __init__(self, est, X, y, metadata, loss_unit):
         self.est, self.loss_unit = est, loss_unit
         self.data = dict(X=X, y=y, metadata=metadata)
@@ -48,7 +52,7 @@ class Monitor:
 
     def epoch_begin(self):
         self.started = time.perf_counter()
-        self.task = self.root.subcontext(task_name="epoch")
+        self.task = self.root.subcontext(task_name=self.step_name)
         self.task.call_on_fit_task_begin(estimator=self.est, **self.data)
 
     def epoch_end(self, epoch, loss, score, net, averaged=None):
@@ -57,7 +61,8 @@ class Monitor:
         averaged : the averaged parameters (averaged SGD), or None."""
         if self.est.verbose:
             seconds = time.perf_counter() - self.started
-            _print_epoch(epoch, loss * self.loss_unit, score, seconds)
+            name = self.step_name.capitalize()
+            _print_epoch(epoch, loss * self.loss_unit, score, seconds, name)
 
         # Built only if a callback asks for ``fitted_estimator``.
         def fitted_attributes():
@@ -81,8 +86,8 @@ def _fitted_attributes(est, net, averaged=None):
     }
 
 
-def _print_epoch(epoch, loss, score, seconds):
-    line = f"Epoch {epoch}, loss = {loss:.8f}"
+def _print_epoch(epoch, loss, score, seconds, name="Epoch"):
+    line = f"{name} {epoch}, loss = {loss:.8f}"
     if score is not None:
         line += f", validation score = {score:.6f}"
     print(f"{line}, {seconds:.3f} s", file=sys.stderr)

@@ -18,6 +18,7 @@ from ._kernels.bundles import Optimizer
 from ._penalties import soft_threshold
 
 __all__ = [
+    "FULL_BATCH_SOLVERS",
     "LINEAR_SCHEDULES",
     "OPTIMIZERS",
     "resolve_solver",
@@ -68,6 +69,9 @@ OPTIMIZERS = {
     "adam": Solver(kernels.ADAM, _adam),
     "rmsprop": Solver(kernels.RMSPROP, _rmsprop),
 }
+# Solvers that take no per-batch step: full batch, a loop of their own
+# (``_full_batch.py``, SciPy's L-BFGS-B on ``_objective.py``'s gradients).
+FULL_BATCH_SOLVERS = ("lbfgs",)
 # "adaptive" runs at a constant rate inside an epoch; the training loop
 # divides it by 5 when the loss stops improving.
 SCHEDULES = {
@@ -149,7 +153,8 @@ def optimizer_bundle(est, step_unit=1.0, dloss=None):
     quadratic one); Adam and RMSprop do not depend on the gradient's scale.
     dloss : for "optimal", the loss's derivative (see ``optimal_schedule``).
     """
-    code = OPTIMIZERS[est.solver].code
+    # A full-batch solver steps no kernel: its bundle is a placeholder.
+    code = OPTIMIZERS[est.solver].code if est.solver in OPTIMIZERS else kernels.SGD
     if code == kernels.SGD and est.nesterovs_momentum:
         code = kernels.NESTEROV  # a kind of its own (see _kernels/optimizers.py)
     lr, t0 = float(est.learning_rate_init), 1.0

@@ -47,11 +47,11 @@ def _paths(every_solver=False):
     """(label, estimator, data options) for every kernel specialisation."""
     from . import LinearClassifier, LinearRegressor, MLPClassifier, MLPRegressor
     from ._losses import CLASSIFIER_LOSS_NAMES, REGRESSION_LOSSES
-    from ._optimizers import OPTIMIZERS
+    from ._optimizers import FULL_BATCH_SOLVERS, OPTIMIZERS
 
-    solvers = list(OPTIMIZERS) if every_solver else ["adam"]
+    solvers = [*OPTIMIZERS, *FULL_BATCH_SOLVERS] if every_solver else ["adam"]
     # "auto" is Adam on dense X and plain SGD on sparse X
-    classifier_solvers = ["auto", *OPTIMIZERS] if every_solver else ["auto"]
+    classifier_solvers = ["auto", *solvers] if every_solver else ["auto"]
     classifier_losses = CLASSIFIER_LOSS_NAMES if every_solver else ["hinge", "log_loss"]
     losses = list(REGRESSION_LOSSES) if every_solver else ["squared_error"]
     for dtype in (np.float64, np.float32):

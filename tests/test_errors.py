@@ -110,7 +110,7 @@ def test_a_finite_but_exploding_loss_stops_at_the_lowest_loss(make, regression_d
 def test_invalid_hyperparameters_name_the_parameter(binary_data):
     X, y = binary_data
     with pytest.raises(ValueError, match="'solver'"):
-        LogisticClassifier(solver="lbfgs").fit(X, y)
+        LogisticClassifier(solver="newton-cg").fit(X, y)
     with pytest.raises(ValueError, match="'alpha'"):
         LogisticClassifier(alpha=-1.0).fit(X, y)
     with pytest.raises(ValueError, match="'momentum'"):

@@ -17,6 +17,7 @@ from numba.core import types
 
 __all__ = [
     "Average",
+    "ChunkSums",
     "CSRData",
     "CSRScratch",
     "DenseData",
@@ -152,3 +153,8 @@ CSRScratch.__doc__ = """Scratch of the CSR kernels (shapes in ``linear_csr_sgd``
 
 MLPScratch = namedtuple("MLPScratch", "grads A Z D keys losses")
 MLPScratch.__doc__ = """Scratch of ``mlp.mlp_epoch``, one row per half-batch."""
+
+ChunkSums = namedtuple("ChunkSums", "grads losses")
+ChunkSums.__doc__ = """The full-batch kernels' output (``full_batch.py``): each fixed
+chunk's summed weighted gradient, grads (n_chunks, n_params), and loss,
+losses (n_chunks,), both float64."""
