@@ -517,8 +517,11 @@ class MLPEstimator(BaseStochasticEstimator):
     def _record(self, history, reuse, validated):
         """Also scikit-learn's MLP attributes ``loss_`` and ``best_loss_``."""
         super()._record(history, reuse, validated)
-        self.loss_ = self.loss_curve_[-1]
-        self.best_loss_ = None if validated else min(self.loss_curve_)
+        # None when L-BFGS stops before its first iteration (a zero gradient)
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
+        self.best_loss_ = (
+            None if validated or not self.loss_curve_ else min(self.loss_curve_)
+        )
 
 
 class MLPClassifier(MLPEstimator):
@@ -690,6 +693,7 @@ class MLPRegressor(MLPEstimator):
         for name, value in params.items():
             setattr(self, name, value)
 
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch over the given samples, continuing from the current model.

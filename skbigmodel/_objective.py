@@ -22,7 +22,6 @@ from ._kernels.bundles import (
     DenseData,
     DenseScratch,
     Layers,
-    MLPData,
     MLPScratch,
     Team,
 )
@@ -33,7 +32,7 @@ from ._kernels.full_batch import (
     sum_chunks,
 )
 from ._network import LinearNetwork
-from ._runners import blas_controller
+from ._runners import blas_controller, mlp_data
 from ._threads import resolve_n_jobs, run_parts, start_helpers
 
 __all__ = ["DataLoss", "Objective", "data_loss", "n_chunks"]
@@ -119,9 +118,7 @@ class _LinearLoss(DataLoss):
         super().__init__(net, sw, rows, loss, parts, n_jobs)
         block, t, dtype = block or LINEAR_BLOCK_ROWS, self.threads, X.dtype
         if sparse:
-            self.data = MLPData(
-                np.empty((0, p), dtype), X.data, X.indices, X.indptr, True, Y, sw
-            )
+            self.data = mlp_data(X, Y, sw, dtype)  # CSR arrays in MLPData's slots
             self.kernel = csr_chunks_grad
         else:
             self.data = DenseData(X, Y, sw)
@@ -155,12 +152,7 @@ class _MLPLoss(DataLoss):
             parts = n_chunks(len(rows), net.params.size, min_rows=MLP_MIN_CHUNK_ROWS)
         super().__init__(net, sw, rows, loss, parts, n_jobs)
         sizes, dtype, t = net.sizes, net.params.dtype, self.threads
-        if sp.issparse(X):
-            dense = np.empty((0, X.shape[1]), dtype=dtype)
-            self.data = MLPData(dense, X.data, X.indices, X.indptr, True, Y, sw)
-        else:
-            empty, index = np.empty(0, dtype=dtype), np.empty(0, np.int32)
-            self.data = MLPData(X, empty, index, index, False, Y, sw)
+        self.data = mlp_data(X, Y, sw, dtype)
         code = ACTIVATIONS[net.activation].code
         self.layers = Layers(net.sizes, net.offsets, code, None, np.uint64(0))
         block = block or min(MLP_BLOCK_ROWS, max(1, -(-len(rows) // parts)))

@@ -37,7 +37,7 @@ from ._kernels.mlp import mlp_epoch
 from ._kernels.optimizers import MOMENTUM_KINDS, OPTIMAL
 from ._threads import ThreadChooser, resolve_n_jobs, run_parts, start_helpers
 
-__all__ = ["CSRRunner", "DenseRunner", "MLPRunner", "run_in_segments"]
+__all__ = ["CSRRunner", "DenseRunner", "MLPRunner", "mlp_data", "run_in_segments"]
 
 # Below this many multiply-adds per mini-batch a parallel region costs more
 # than it saves (benchmarks/bench_linear.py); above, a batch is cut into a
@@ -284,6 +284,15 @@ def blas_controller():
     return ThreadpoolController().select(user_api="blas")
 
 
+def mlp_data(X, Y, sample_weight, dtype):
+    """The ``MLPData`` bundle of dense or CSR X (the other layout empty)."""
+    if sp.issparse(X):
+        dense = np.empty((0, X.shape[1]), dtype=dtype)
+        return MLPData(dense, X.data, X.indices, X.indptr, True, Y, sample_weight)
+    empty, index = np.empty(0, dtype=dtype), np.empty(0, np.int32)
+    return MLPData(X, empty, index, index, False, Y, sample_weight)
+
+
 class MLPRunner(EpochRunner):
     """Epochs of an MLP, on one thread or on two.
 
@@ -300,22 +309,7 @@ class MLPRunner(EpochRunner):
     def __init__(self, net, X, Y, sample_weight, batch_size, rng, n_jobs=None):
         super().__init__(batch_size, n_jobs, n_parts=2)
         sizes, dtype = net.sizes, net.params.dtype
-        if sp.issparse(X):
-            dense = np.empty((0, X.shape[1]), dtype=dtype)
-            self.data = MLPData(
-                dense, X.data, X.indices, X.indptr, True, Y, sample_weight
-            )
-        else:
-            empty = np.empty(0, dtype=dtype)
-            self.data = MLPData(
-                X,
-                empty,
-                np.empty(0, np.int32),
-                np.empty(0, np.int32),
-                False,
-                Y,
-                sample_weight,
-            )
+        self.data = mlp_data(X, Y, sample_weight, dtype)
         self.net = net
         # A stream of its own: the epochs' dropout seeds must not depend on
         # how many draws shuffling took (sample weights == repetitions).
