@@ -33,13 +33,17 @@ def _linear():
     yield LinearRegressor(fit_intercept=False)
     yield LinearRegressor(loss="squared_epsilon_insensitive")
     yield LinearRegressor(loss="quantile", quantile=0.8)
-    # Every loss of LinearClassifier, and scikit-learn's SGD set-up: plain
-    # SGD, the "optimal" schedule, averaging.
-    yield LinearClassifier()
+    # Every loss of LinearClassifier (on sparse X the default solver is plain
+    # SGD with the "optimal" schedule), and averaging. The perceptron's loss is
+    # zero once the heavy class of check_class_weight_classifiers is on its
+    # side: a constant step stops there (the light class's side is left to
+    # chance), the adaptive schedule goes on to a margin.
     for loss in CLASSIFIER_LOSS_NAMES:
-        yield LinearClassifier(loss)
-    yield LinearClassifier(solver="sgd", momentum=0, learning_rate="optimal")
-    yield LinearClassifier("modified_huber", solver="sgd", momentum=0, average=True)
+        if loss == "perceptron":
+            yield LinearClassifier(loss, learning_rate="adaptive")
+        else:
+            yield LinearClassifier(loss)
+    yield LinearClassifier("modified_huber", average=True)
     yield LinearRegressor(solver="sgd", momentum=0, average=10)
     yield LinearRegressor(loss="poisson")
 

@@ -176,7 +176,9 @@ def test_max_iter_and_max_fun_warn_as_sklearn():
 
 def test_warm_start_continues():
     X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
-    model = MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=10, warm_start=True)
+    model = MLPRegressor(
+        hidden_layer_sizes=(8,), solver="lbfgs", max_iter=10, warm_start=True
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.set_params(random_state=0).fit(X, y)
