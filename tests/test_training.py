@@ -25,7 +25,8 @@ CONVERGE = dict(
 )
 
 
-@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop"])
+# Every solver, stochastic or full batch (L-BFGS), reaches the same optimum.
+@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop", "lbfgs"])
 def test_ridge_objective_reaches_the_exact_optimum(solver):
     X, y = make_regression(n_samples=300, n_features=8, noise=10, random_state=0)
     alpha = 0.1
@@ -43,7 +44,7 @@ def test_ridge_objective_reaches_the_exact_optimum(solver):
     assert objective(reg.coef_, reg.intercept_[0]) - best <= 1e-4 * best
 
 
-@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop"])
+@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop", "lbfgs"])
 def test_logistic_objective_reaches_the_exact_optimum(solver):
     X, y = make_classification(n_samples=300, n_features=8, random_state=0)
     alpha = 0.1
