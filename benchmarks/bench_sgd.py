@@ -37,13 +37,13 @@ import time
 import warnings
 
 import numpy as np
+
+# bench_linear sits beside this script, on sys.path when it is run as one
+from bench_linear import binary_labels, csr_case, multiclass_labels
 from sklearn.linear_model import QuantileRegressor, SGDClassifier, SGDRegressor
 from sklearn.metrics import mean_pinball_loss
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_linear import binary_labels, csr_case, multiclass_labels  # noqa: E402
-
-from skbigmodel import LinearClassifier, LinearRegressor  # noqa: E402
+from skbigmodel import LinearClassifier, LinearRegressor
 
 ALPHAS = [1e-4, 1e-5, 1e-6, 1e-7]
 OUR_EPOCHS = [1, 2, 3, 4, 5, 6, 8, 10]

@@ -206,17 +206,51 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         monitor = Monitor(self, X, y, metadata, loss_unit)
         monitor.fit_begin()
-        if self.solver in FULL_BATCH_SOLVERS:  # L-BFGS: a loop of its own
+        if training.solver in FULL_BATCH_SOLVERS:  # L-BFGS: a loop of its own
             history = self._train_full_batch(
                 net, hyper, X, Y, sw, train_rows, monitor, validate, loss_unit
             )
-            self._network, self._opt_state = net, state
-            self.solver_ = training.solver
-            self._record(history, reuse, validate is not None)
-            self._set_fitted(net)
-            monitor.fit_end()
-            return self
-        batch_size = self._batch_size(train_rows.size)
+        else:
+            history = self._train_stochastic(
+                net,
+                state,
+                hyper,
+                training,
+                X,
+                Y,
+                sw,
+                train_rows,
+                rng,
+                incremental,
+                monitor,
+                validate,
+                loss_unit,
+            )
+        self._network, self._opt_state = net, state
+        self.solver_ = training.solver
+        self._record(history, reuse, validate is not None)
+        self._set_fitted(net, state.averaged())
+        monitor.fit_end()
+        return self
+
+    def _train_stochastic(
+        self,
+        net,
+        state,
+        hyper,
+        training,
+        X,
+        Y,
+        sw,
+        rows,
+        rng,
+        incremental,
+        monitor,
+        validate,
+        loss_unit,
+    ):
+        """Train ``net`` and ``state`` in place by mini-batch epochs; the History."""
+        batch_size = self._batch_size(rows.size)
         runner = net.epoch_runner(X, Y, sw, batch_size, rng, self.n_jobs)
         stopping = (
             None
@@ -225,12 +259,12 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
                 self.tol, self.n_iter_no_change, training.learning_rate == "adaptive"
             )
         )
-        history = train(
+        return train(
             net,
             state,
             hyper,
             runner,
-            train_rows,
+            rows,
             rng=rng,
             shuffle=self.shuffle,
             max_epochs=1 if incremental else self.max_iter,
@@ -240,12 +274,6 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             validate=validate,
             loss_unit=loss_unit,
         )
-        self._network, self._opt_state = net, state
-        self.solver_ = training.solver
-        self._record(history, reuse, validate is not None)
-        self._set_fitted(net, state.averaged())
-        monitor.fit_end()
-        return self
 
     def _train_full_batch(
         self, net, hyper, X, Y, sw, rows, monitor, validate, loss_unit
@@ -378,7 +406,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         loss = self._loss()
         a1, a2 = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         param, a1, a2, loss_unit, step_unit = self._scaled_problem(loss, a1, a2)
-        user_param = self._loss_param(loss)
+        user_param = loss.parameter(self)
 
         def dloss(typw):  # the loss's derivative at -typw for the target 1
             # (the multinomial's: the binary log-loss's, scikit-learn's

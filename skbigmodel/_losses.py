@@ -69,6 +69,10 @@ class LossFunction:
     link: str = "identity"
     check_target: Callable | None = None
 
+    def parameter(self, est):
+        """The value of ``param`` for the estimator ``est``, in y's units."""
+        return getattr(est, self.param) if isinstance(self.param, str) else self.param
+
 
 @dataclass(frozen=True)
 class Link:

@@ -314,7 +314,6 @@ class MLPEstimator(BaseStochasticEstimator):
     _validation_score = _by_task("_validation_score")
     _stratify = _by_task("_stratify")
     _init_intercept = _by_task("_init_intercept")
-    _loss_param = _by_task("_loss_param")
     _labels = _by_task("_labels")
     _margin = False  # the log-loss (classification)
     _loss_name = "log_loss"  # of classification; ``loss`` is regression's

@@ -114,10 +114,6 @@ class RegressorTarget(RegressorMixin):
     def _n_outputs(self):
         return self.n_outputs_
 
-    def _loss_param(self, loss):
-        """The loss's parameter in the units of y."""
-        return getattr(self, loss.param) if isinstance(loss.param, str) else loss.param
-
     def _scaled_problem(self, loss, a1, a2):
         """On standardised targets: the loss's parameter, the penalty
         strengths, the loss's unit and the unit of SGD's steps (see
@@ -125,7 +121,7 @@ class RegressorTarget(RegressorMixin):
         s = self._target_scale
         if loss.link == "log":  # objective / s: the weights do not scale
             return 0.0, a1 / s, a2 / s, s, s
-        param = self._loss_param(loss)
+        param = loss.parameter(self)
         if loss.param == "epsilon":  # in the units of y
             param = param / s
         if loss.degree == 2:  # objective / s**2
@@ -302,11 +298,8 @@ class ClassifierTarget(ClassifierMixin):
             else self.classes_.size
         )
 
-    def _loss_param(self, loss):
-        return getattr(self, loss.param) if isinstance(loss.param, str) else loss.param
-
     def _scaled_problem(self, loss, a1, a2):
-        return self._loss_param(loss), a1, a2, 1.0, 1.0
+        return loss.parameter(self), a1, a2, 1.0, 1.0
 
     def _user_params(self, coef, intercept):
         return coef.copy(), intercept.copy()
