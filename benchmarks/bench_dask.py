@@ -241,6 +241,73 @@ def lbfgs_case(client, X, y, X_all, y_all, lines):
     ]
 
 
+class RoundClock:
+    """A callback recording when each round ends."""
+
+    def __init__(self):
+        self.ends = []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        if context.task_name == "round":
+            self.ends.append(time.perf_counter())
+        return False
+
+
+def round_times(client, X, y, rounds=6):
+    """Seconds per round (the median of rounds 2 on) and the pre-pass's
+    seconds (fit start to the end of round 1, minus a round)."""
+    clock = RoundClock()
+    model = DataParallel(
+        LogisticClassifier(random_state=0, tol=None), client=client, max_rounds=rounds
+    )
+    time.sleep(IDLE_BEFORE_TIMING)
+    start = time.perf_counter()
+    model.set_callbacks(clock).fit(X, y)
+    per_round = statistics.median(np.diff(clock.ends))
+    return per_round, clock.ends[0] - start - per_round
+
+
+def cost_case(client, X, y, X_all, y_all, lines):
+    """The terms of the cost model: a local epoch on one core, a round on
+    the cluster, and a round on partitions too small to cost anything."""
+    share = X_all.shape[0] // 2  # a worker's rows
+    local = LogisticClassifier(random_state=0, tol=None, max_iter=1, n_jobs=1)
+    epochs = []
+    for _ in range(3):
+        _, seconds = timed(lambda: local.fit(X_all[:share], y_all[:share]))
+        epochs.append(seconds)
+    epoch = statistics.median(epochs)
+    per_round, prepass = round_times(client, X, y)
+    tiny_X = da.from_array(X_all[:4000], chunks=(1000, FEATURES))
+    tiny_y = da.from_array(y_all[:4000], chunks=1000)
+    tiny_X, tiny_y = client.persist([tiny_X, tiny_y])
+    overhead, _ = round_times(client, tiny_X, tiny_y)
+    per_cell = epoch / (share * FEATURES)
+    lines += [
+        "",
+        "## Cost model terms",
+        "",
+        f"- local epoch, one core, a worker's {share:,} rows (a plain fit, "
+        f"n_jobs=1, max_iter=1): {epoch:.3f} s, i.e. {per_cell * 1e9:.2f} ns per "
+        "row and feature",
+        f"- a round on the cluster (median of rounds 2-6): {per_round:.3f} s; "
+        f"the pre-pass: {prepass:.3f} s",
+        f"- a round on 4 partitions of 1,000 rows (the fixed cost: graph, "
+        f"scheduling, model out, tree of merges back): {overhead:.3f} s",
+        f"- model: round = epoch / workers + fixed = {epoch:.3f} + {overhead:.3f} = "
+        f"{epoch + overhead:.3f} s; measured {per_round:.3f} s",
+    ]
+
+
 def write_file(directory, index, rows):
     X, y = make_chunk(index, rows)
     np.save(os.path.join(directory, f"X{index:04d}.npy"), X)
@@ -357,6 +424,7 @@ def main():
         with cluster() as local, Client(local) as client:
             data = average_case(client, args, lines)
             lbfgs_case(client, *data, lines)
+            cost_case(client, *data, lines)
     if args.out_of_core:
         out_of_core_case(args, lines)
     lines.append(
