@@ -122,7 +122,24 @@ ESTIMATORS = {
         "classification",
     ),
     "mlp-regressor": (lambda: MLPRegressor(random_state=0, **SMALL_MLP), "regression"),
+    "poisson": (lambda: LinearRegressor(loss="poisson", random_state=0), "counts"),
+    "mlp-multilabel": (
+        lambda: MLPClassifier(random_state=0, **SMALL_MLP),
+        "multilabel",
+    ),
 }
+
+
+@pytest.fixture(scope="module")
+def counts(regression):
+    X, y = regression
+    return X, np.random.default_rng(0).poisson(np.exp(X[:, 0] / 2))
+
+
+@pytest.fixture(scope="module")
+def multilabel(classification):
+    X, y = classification
+    return X, np.column_stack([y == 0, y != 1, X[:, 0] > 0]).astype(int)
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)
@@ -132,7 +149,7 @@ def test_one_partition_trains_as_the_estimator(threads, name, request):
     make, data = ESTIMATORS[name]
     X, y = request.getfixturevalue(data)
     if data == "regression" and "mlp" not in name:
-        y = y[:, 0]
+        y = y[:, 0]  # one output (the MLP's two: multi-output)
     sw = _weights(N_ROWS)
     plain = make().set_params(max_iter=4).fit(X, y, sample_weight=sw)
     Xd, yd, swd = _dask(X, y, sw, rows=N_ROWS)

@@ -352,11 +352,16 @@ class DataParallel(CallbackSupportMixin, MetaEstimatorMixin, BaseEstimator):
             return None
         if X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
-        if not isinstance(X_val, (da.Array, dd.DataFrame)):
+        local = not isinstance(X_val, (da.Array, dd.DataFrame))
+        if local:
             X_val = da.from_array(np.asarray(X_val))  # one partition
         parts = Partitions.of(
             X_val, y_val, sw_val, ("X_val", "y_val", "sample_weight_val")
         )
+        if local:  # sent once, not with every round's graph
+            parts.X, parts.y = client.persist([parts.X, parts.y])
+            if parts.sample_weight is not None:
+                parts.sample_weight = client.persist(parts.sample_weight)
         if parts.X.shape[1] != est.n_features_in_:
             raise ValueError(
                 f"X_val has {parts.X.shape[1]} features, but X has "
