@@ -22,7 +22,7 @@ from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._training import History, OptimizerState, StoppingRule, train
 from ._cluster import Partitions, connect, map_reduce
 from ._encoders import encode
-from ._rounds import ClusterLoss, RoundRunner, cluster_validation, rows_of
+from ._rounds import ClusterLoss, ClusterValidation, RoundRunner, rows_of
 from ._tasks import merge_validation, prediction_sums, validation_score
 
 __all__ = ["DataParallel"]
@@ -367,7 +367,7 @@ class DataParallel(CallbackSupportMixin, MetaEstimatorMixin, BaseEstimator):
                 f"X_val has {parts.X.shape[1]} features, but X has "
                 f"{est.n_features_in_}."
             )
-        return cluster_validation(client, plan, parts.blocks())
+        return ClusterValidation(client, plan, parts)
 
     def _finish(self, est, net, state, training, history, epochs, parts, validate):
         """The fitted attributes of ``est`` (as its own fit sets them) and of self."""

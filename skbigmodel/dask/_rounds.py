@@ -20,7 +20,7 @@ from ._tasks import (
     validation_sums,
 )
 
-__all__ = ["ClusterLoss", "RoundRunner", "cluster_validation", "rows_of"]
+__all__ = ["ClusterLoss", "ClusterValidation", "RoundRunner", "rows_of"]
 
 # The base seed of the partitions' streams (other than partition 0's)
 SEED_BOUND = 2**32
@@ -99,16 +99,18 @@ def _add_sums(a, b):
     return a[0] + b[0], a[1] + b[1]
 
 
-def cluster_validation(client, plan, blocks):
-    """``validate(params) -> score`` on validation partitions: accuracy or
-    R^2, as the estimator's ``_validation_score``, from sums merged in order."""
-    plan = _literal(plan)
+class ClusterValidation:
+    """``validate(params) -> score`` on the validation ``Partitions``: accuracy
+    or R^2, as the estimator's ``_validation_score``, from sums merged in
+    order. It holds ``parts``: persisted partitions live as long as it."""
 
-    def validate(params):
+    def __init__(self, client, plan, parts):
+        self.client, self.plan, self.parts = client, _literal(plan), parts
+        self.blocks = parts.blocks()
+
+    def __call__(self, params):
         params = _literal(np.array(params))
         leaf = dask.delayed(validation_sums, pure=True)
-        leaves = [leaf(plan, params, *block) for block in blocks]
-        sums = client.compute(_tree(leaves, merge_validation)).result()
+        leaves = [leaf(self.plan, params, *block) for block in self.blocks]
+        sums = self.client.compute(_tree(leaves, merge_validation)).result()
         return validation_score(sums)
-
-    return validate
