@@ -89,7 +89,10 @@ def _classification(est, client, plan, found, targets):
                 "balanced", classes=labels, y=labels, sample_weight=counts
             )
         plan = plan._replace(class_weights=np.where(np.isfinite(weights), weights, 0.0))
-    weight, sums = map_reduce(client, class_sums, add, targets, plan, False)
+    if class_weight is None and "counts" in found:  # the summary's counts
+        weight, sums = found["weight"], found["counts"]
+    else:
+        weight, sums = map_reduce(client, class_sums, add, targets, plan, False)
     if est._margin:
         intercept = np.zeros(est._n_outputs)
     elif multilabel:  # ClassifierTarget._init_intercept, from the sums

@@ -83,7 +83,12 @@ def summary(plan, X, y, sw):
     if est._needs_classes:
         check_classification_targets(y)
         found["kinds"] = {type_of_target(y)}
-        found["labels"] = np.unique(y) if y.ndim == 1 else np.arange(y.shape[1])
+        if y.ndim == 1:  # weighted counts as ClassifierTarget's bincount
+            labels, index = np.unique(y, return_inverse=True)
+            found["counts"] = np.bincount(index, weights=sw, minlength=labels.size)
+        else:
+            labels = np.arange(y.shape[1])
+        found["labels"] = labels
     else:
         Y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
         if est._loss().check_target is not None:
@@ -102,7 +107,14 @@ def merge_summaries(a, b):
     merged = dict(a, rows=a["rows"] + b["rows"], weight=a["weight"] + b["weight"])
     if "labels" in a:
         merged["kinds"] = a["kinds"] | b["kinds"]
-        merged["labels"] = np.union1d(a["labels"], b["labels"])
+        labels = merged["labels"] = np.union1d(a["labels"], b["labels"])
+        if "counts" in a and "counts" in b:
+            counts = np.zeros(labels.size)
+            for part in (a, b):  # in partition order
+                counts[np.searchsorted(labels, part["labels"])] += part["counts"]
+            merged["counts"] = counts
+        else:
+            merged.pop("counts", None)
     return merged
 
 
