@@ -32,6 +32,7 @@ from skbigmodel import (
     MLPRegressor,
 )
 from skbigmodel.dask import DataParallel
+from skbigmodel.io import dump, load
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -316,7 +317,7 @@ def test_callbacks_and_verbose_report_rounds(threads, classification, capsys):
     assert [line.split(",")[0] for line in lines] == ["Round 1", "Round 2", "Round 3"]
 
 
-def test_clone_params_pickle_and_grid_search(threads, classification):
+def test_clone_params_pickle_and_grid_search(threads, classification, tmp_path):
     X, y = classification
     model = DataParallel(LogisticClassifier(max_iter=3, random_state=0), client=threads)
     params = model.get_params()
@@ -330,6 +331,8 @@ def test_clone_params_pickle_and_grid_search(threads, classification):
     assert restored.client is None  # a connection is not pickled
     assert np.array_equal(restored.predict(X), model.predict(X))
     assert restored.estimator_.score(X, y) == model.score(Xd, yd)
+    dump(model.estimator_, tmp_path / "model.skops")  # a plain estimator
+    assert np.array_equal(load(tmp_path / "model.skops").coef_, model.estimator_.coef_)
     grid = {"local_epochs": [1, 2], "estimator__alpha": [1e-4]}
     search = GridSearchCV(model, grid, cv=KFold(2)).fit(Xd, yd)
     assert search.best_estimator_.client is threads
