@@ -254,7 +254,7 @@ def test_class_absent_from_a_partition(threads, classification):
     order = np.argsort(y, kind="stable")  # the last partitions hold class 2 only
     X, y = X[order], y[order]
     Xd, yd = _dask(X, y)
-    assert set(yd.blocks[3].compute()) == {2}
+    assert set(yd.blocks[3].compute(scheduler=threads.get)) == {2}
     model = DataParallel(LogisticClassifier(random_state=0, max_iter=3), client=threads)
     model.fit(Xd, yd)
     assert list(model.classes_) == [0, 1, 2]

@@ -1,5 +1,6 @@
 """The client, the partitions of the data, and map-reduce over them."""
 
+import uuid
 from dataclasses import dataclass
 
 import dask
@@ -9,9 +10,9 @@ import numpy as np
 import scipy.sparse as sp
 from distributed import Client, default_client
 
-from ._tasks import tree_reduce
+from ._tasks import Plan, tree_reduce
 
-__all__ = ["Partitions", "connect", "map_reduce"]
+__all__ = ["Partitions", "connect", "literal", "map_reduce"]
 
 
 def connect(client):
@@ -48,24 +49,36 @@ def connect(client):
     return client, False
 
 
+def literal(value):
+    """``value`` as one key of a task graph. A ``Plan`` gets a key of its
+    own: Dask's tokens of an estimator may depend on its parameters only
+    (dask-ml registers such a token), which would give the same key to the
+    same estimator before and after its encoders are set."""
+    if isinstance(value, Plan):
+        return dask.delayed(value, name=f"plan-{uuid.uuid4().hex}", traverse=False)
+    return dask.delayed(value, pure=True, traverse=False)
+
+
 def map_reduce(client, leaf, merge, blocks, *args):
     """``merge``-reduce ``leaf(*args, *block)`` over ``blocks`` (one tuple of
     delayed blocks per partition) by ``tree_reduce``; the computed result."""
-    args = [dask.delayed(arg, pure=True, traverse=False) for arg in args]
+    args = [literal(arg) for arg in args]
     leaves = [dask.delayed(leaf, pure=True)(*args, *block) for block in blocks]
     root = tree_reduce(leaves, dask.delayed(merge, pure=True))
     return client.compute(root).result()
 
 
-def _frame(data, name):
-    """A Dask collection as an array of known row chunks; its column names."""
+def _frame(data, name, client):
+    """A Dask collection as an array of known row chunks (a DataFrame's
+    partition lengths counted on ``client``); its column names."""
     names = None
     if isinstance(data, dd.DataFrame):
         columns = list(data.columns)
         if all(isinstance(c, str) for c in columns):
             names = np.asarray(columns, dtype=object)
     if isinstance(data, (dd.DataFrame, dd.Series)):
-        data = data.to_dask_array(lengths=True)
+        lengths = client.compute(data.map_partitions(len)).result()
+        data = data.to_dask_array(lengths=tuple(int(n) for n in lengths))
     if not isinstance(data, da.Array):
         raise TypeError(
             f"DataParallel.fit takes {name} as a Dask array or DataFrame; got "
@@ -80,7 +93,7 @@ def _frame(data, name):
     return data, names
 
 
-def _like_rows(data, X, name):
+def _like_rows(data, X, name, client):
     """``data`` (y or weights) as a Dask array chunked as X's rows."""
     if data is None:
         return None
@@ -90,7 +103,7 @@ def _like_rows(data, X, name):
             _mismatch(data, X, name)
         chunks = (X.chunks[0],) + tuple((n,) for n in data.shape[1:])
         return da.from_array(data, chunks=chunks)
-    data, _ = _frame(data, name)
+    data, _ = _frame(data, name, client)
     if data.shape[0] != X.shape[0]:
         _mismatch(data, X, name)
     if data.chunks[0] != X.chunks[0]:
@@ -126,8 +139,8 @@ class Partitions:
     feature_names: np.ndarray | None
 
     @classmethod
-    def of(cls, X, y, sample_weight=None, names=("X", "y", "sample_weight")):
-        X, features = _frame(X, names[0])
+    def of(cls, client, X, y, sample_weight=None, names=("X", "y", "sample_weight")):
+        X, features = _frame(X, names[0], client)
         if X.ndim != 2:
             raise ValueError(f"{names[0]} must be 2-D; got {X.ndim} dimensions.")
         if sp.issparse(X._meta):
@@ -136,10 +149,10 @@ class Partitions:
             )
         if X.numblocks[1] > 1:
             X = X.rechunk({1: -1})  # whole rows in every partition
-        y = _like_rows(y, X, names[1])
+        y = _like_rows(y, X, names[1], client)
         if y is None:
             raise ValueError(f"{names[1]} is required.")
-        sw = _like_rows(sample_weight, X, names[2])
+        sw = _like_rows(sample_weight, X, names[2], client)
         return cls(X, y, sw, features)
 
     @property

@@ -258,7 +258,7 @@ class DataParallel(
         est = self._new_estimator(validation)
         client, owned = connect(self.client)
         try:
-            parts = Partitions.of(X, y, sample_weight)
+            parts = Partitions.of(client, X, y, sample_weight)
             encoded = encode(est, client, parts)
             training = resolve_solver(est, False)
             est._check_parameters(training)
@@ -346,7 +346,7 @@ class DataParallel(
         if local:
             X_val = da.from_array(np.asarray(X_val))  # one partition
         parts = Partitions.of(
-            X_val, y_val, sw_val, ("X_val", "y_val", "sample_weight_val")
+            client, X_val, y_val, sw_val, ("X_val", "y_val", "sample_weight_val")
         )
         if local:  # sent once, not with every round's graph
             parts.X, parts.y = client.persist([parts.X, parts.y])

@@ -97,7 +97,7 @@ class PartitionPredictions:
             if isinstance(X, dd.DataFrame) and isinstance(y, (dd.Series, dd.DataFrame)):
                 blocks = _frame_blocks(X, y, sample_weight)  # keeps the column names
             else:
-                blocks = Partitions.of(X, y, sample_weight).blocks()
+                blocks = Partitions.of(client, X, y, sample_weight).blocks()
             sums = map_reduce(
                 client, prediction_sums, merge_validation, blocks, self.estimator_
             )

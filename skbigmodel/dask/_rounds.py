@@ -10,6 +10,7 @@ import copy
 import dask
 import numpy as np
 
+from ._cluster import literal
 from ._tasks import (
     local_round,
     loss_grad,
@@ -32,10 +33,6 @@ def rows_of(n_rows):
     return np.broadcast_to(np.int64(0), (n_rows,))
 
 
-def _literal(value):
-    return dask.delayed(value, pure=True, traverse=False)
-
-
 def _tree(leaves, merge):
     return tree_reduce(leaves, dask.delayed(merge, pure=True))
 
@@ -53,7 +50,7 @@ class RoundRunner:
 
     def __init__(self, client, plan, blocks, epochs, rng):
         self.client, self.blocks, self.epochs = client, blocks, epochs
-        self.plan = _literal(plan)
+        self.plan = literal(plan)
         self.stream = ("carried", copy.deepcopy(rng), None)
         self.base = int(rng.randint(SEED_BOUND))
         self.round = 0
@@ -62,7 +59,7 @@ class RoundRunner:
     def __call__(self, state, order, step, hyper):
         model = (state.params, state.m, state.v, step, hyper)
         self.model_bytes = sum(a.nbytes for a in model[:3])
-        model = _literal(model)
+        model = literal(model)
         leaves = []
         for index, block in enumerate(self.blocks):
             stream = (
@@ -84,11 +81,11 @@ class ClusterLoss:
 
     def __init__(self, client, plan, blocks, n_rows, total_weight, loss):
         self.client, self.blocks = client, blocks
-        self.plan, self.loss = _literal(plan), loss
+        self.plan, self.loss = literal(plan), loss
         self.rows, self.total_weight = rows_of(n_rows), total_weight
 
     def __call__(self, params):
-        params = _literal(np.array(params, dtype=np.float64))
+        params = literal(np.array(params, dtype=np.float64))
         leaf = dask.delayed(loss_grad, pure=True)
         leaves = [leaf(self.plan, params, self.loss, *block) for block in self.blocks]
         loss_sum, grad = self.client.compute(_tree(leaves, _add_sums)).result()
@@ -105,11 +102,11 @@ class ClusterValidation:
     order. It holds ``parts``: persisted partitions live as long as it."""
 
     def __init__(self, client, plan, parts):
-        self.client, self.plan, self.parts = client, _literal(plan), parts
+        self.client, self.plan, self.parts = client, literal(plan), parts
         self.blocks = parts.blocks()
 
     def __call__(self, params):
-        params = _literal(np.array(params))
+        params = literal(np.array(params))
         leaf = dask.delayed(validation_sums, pure=True)
         leaves = [leaf(self.plan, params, *block) for block in self.blocks]
         sums = self.client.compute(_tree(leaves, merge_validation)).result()
