@@ -275,6 +275,48 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             loss_unit=loss_unit,
         )
 
+    def _train_epochs(self, net, state, hyper, X, Y, sw, *, rng, epochs, seeds=None):
+        """Run ``epochs`` epochs over all the rows of X from ``net`` and
+        ``state`` (trained in place), with no stopping rule, validation or
+        callbacks: one partition's share of a round of
+        ``skbigmodel.dask.DataParallel``, on encoded targets ``Y`` and
+        weights ``sw`` (``_encode_target``, ``_class_weights``).
+
+        rng : the ``RandomState`` the epochs' row orders are drawn from, as
+        in ``_train_stochastic``. seeds : the MLP runner's stream of dropout
+        seeds returned by a previous call, continued instead of drawing a
+        new one from ``rng`` (so that consecutive calls draw what one fit
+        of as many epochs draws). Returns the summed weighted loss of the
+        last epoch and the seeds stream (None for linear models).
+        """
+        rows = np.arange(X.shape[0])
+        batch_size = self._batch_size(rows.size)
+        # A continued stream: the runner must not draw a new one from rng.
+        draw = rng if seeds is None else np.random.RandomState(0)
+        runner = net.epoch_runner(X, Y, sw, batch_size, draw, self.n_jobs)
+        if seeds is not None:
+            runner.seeds = seeds
+        losses = []
+
+        def run(bundle, order, step, hyper):
+            loss_sum, step = runner(bundle, order, step, hyper)
+            losses.append(loss_sum)
+            return loss_sum, step
+
+        train(
+            net,
+            state,
+            hyper,
+            run,
+            rows,
+            rng=rng,
+            shuffle=self.shuffle,
+            max_epochs=epochs,
+            monitor=_Silent(),
+            history=History(),
+        )
+        return losses[-1], getattr(runner, "seeds", None)
+
     def _train_full_batch(
         self, net, hyper, X, Y, sw, rows, monitor, validate, loss_unit
     ):
@@ -461,3 +503,13 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
                 "(e.g. with StandardScaler) as for training."
             )
         return raw
+
+
+class _Silent:
+    """A ``Monitor`` that reports nothing (``_train_epochs``)."""
+
+    def epoch_begin(self):
+        pass
+
+    def epoch_end(self, *args):
+        return False

@@ -7,6 +7,7 @@ ORDER = [
     "plot_l1_feature_selection.py",
     "plot_mlp_dropout.py",
     "plot_onnx_export.py",
+    "plot_dask_data_parallel.py",
     "plot_dask_incremental.py",
 ]
 

@@ -1,0 +1,20 @@
+"""Data-parallel training on a Dask cluster: one model, every worker at once.
+
+``DataParallel(estimator)`` trains any skbigmodel estimator on a Dask array
+or DataFrame partitioned by rows, where the partitions live: only the
+model's parameters travel between the driver and the workers. It needs the
+``dask`` extra (``pip install "skbigmodel[dask]"``); ``import skbigmodel``
+does not import Dask.
+"""
+
+try:
+    import dask.dataframe  # noqa: F401
+    import distributed  # noqa: F401
+except ImportError as error:  # pragma: no cover - the extra is installed in CI
+    raise ImportError(
+        'skbigmodel.dask needs Dask and distributed: pip install "skbigmodel[dask]"'
+    ) from error
+
+from ._estimator import DataParallel
+
+__all__ = ["DataParallel"]
