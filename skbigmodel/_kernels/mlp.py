@@ -13,6 +13,8 @@ layer (``activations.py``, ``dropout.py``).
 """
 
 import numpy as np
+from numba.core import types
+from numba.extending import overload
 
 from .._jit import jit
 from .activations import activate_block, activation_grad_block
@@ -24,6 +26,29 @@ from .optimizers import step_size, update_range
 from .sync import barrier
 
 NO_PENALTY = Penalty(0.0, 0.0)  # biases are not penalised
+
+
+def apply_mask(mask, state, lo, hi):
+    """Zero the pruned parameters in [lo, hi) of ``state`` (a ``State``) and
+    their optimiser moments, after a step: masked weights stay exactly zero
+    whatever the optimiser's momentum or the penalty (compiled code only)."""
+
+
+# mask is None for a network that was never pruned: nothing is compiled.
+@overload(apply_mask, inline="always")
+def _apply_mask(mask, state, lo, hi):
+    if isinstance(mask, (types.NoneType, types.Omitted)):
+        return lambda mask, state, lo, hi: None
+
+    def impl(mask, state, lo, hi):
+        params, m, v = state.params, state.m, state.v
+        for q in range(lo, hi):
+            if not mask[q]:
+                params[q] = 0.0
+                m[q] = 0.0
+                v[q] = 0.0
+
+    return impl
 
 
 @jit
@@ -77,7 +102,8 @@ def slice_grad(data, layers, scratch, h, order, start, mb, params, loss):
     weighted loss. Uses row ``h`` of the other scratch arrays, blocks for
     ``capacity`` rows (see ``mlp_epoch``).
     """
-    sizes, offsets, activation, keep, seed = layers
+    sizes, offsets, activation = layers.sizes, layers.offsets, layers.activation
+    keep, seed = layers.keep, layers.seed
     grad, A, Z, D = scratch.grads[h], scratch.A[h], scratch.Z[h], scratch.D[h]
     keys = scratch.keys[h]
     capacity = keys.shape[0]
@@ -222,6 +248,7 @@ def mlp_epoch(data, layers, segment, hyper, state, scratch, team):
                     hyper.penalty,
                     grads[1],
                 )
+                apply_mask(layers.mask, state, max(w_at, lo), min(b_at, hi))
                 update_range(
                     state,
                     grads[0],
