@@ -96,11 +96,20 @@ class _DistilledBase(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.sparse = student.input_tags.sparse and teacher.input_tags.sparse
         return tags
 
-    def _validate_X(self, X, y=None, reset=True):
+    def _validate_X(self, X, reset=False):
         kwargs = dict(accept_sparse="csr", dtype=[np.float64, np.float32])
-        if y is None:
-            return validate_data(self, X, reset=reset, **kwargs)
-        return validate_data(self, X, y, reset=reset, order="C", **kwargs)
+        return validate_data(self, X, reset=reset, **kwargs)
+
+    def _validate_Xy(self, X, y, reset):
+        return validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+        )
 
     def _teacher_for(self, X, y, sample_weight, first_call):
         """The fitted teacher: the given one if fitted, else a clone fitted on X, y."""
@@ -143,7 +152,7 @@ class _DistilledBase(MetaEstimatorMixin, BaseEstimator):
         saved = dict(self.__dict__)
         try:
             first_call = not (incremental and hasattr(self, "student_"))
-            X, y = self._validate_X(X, y, reset=first_call)
+            X, y = self._validate_Xy(X, y, reset=first_call)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(
                     sample_weight, X, ensure_non_negative=True
@@ -532,9 +541,7 @@ class DistilledRegressor(RegressorMixin, _DistilledBase):
         """
         return self._fit_or_continue(X, y, sample_weight, None, None, True)
 
-    def _validate_X(self, X, y=None, reset=True):
-        if y is None:
-            return super()._validate_X(X, reset=reset)
+    def _validate_Xy(self, X, y, reset):
         return validate_data(
             self,
             X,
