@@ -144,9 +144,7 @@ def test_kernel_with_no_soft_term_has_the_plain_bits(n_classes):
     plain = _mlp().fit(X, y)
     student = _mlp()
     proba = np.full((len(y), n_classes), 1.0 / n_classes)[:, (n_classes == 2) :]
-    student._soft_targets = SoftTargets(
-        np.tile([1.0, 0.0], (len(y), 1)), proba, 3.0
-    )
+    student._soft_targets = SoftTargets(np.tile([1.0, 0.0], (len(y), 1)), proba, 3.0)
     student.fit(X, y)
     assert student._loss().code in {e.code for e in DISTILLATION_LOSSES.values()}
     assert _same(plain.coefs_, student.coefs_)
@@ -290,7 +288,9 @@ def test_prune_zeroes_the_smallest_weights(fitted, scope):
         if scope == "layer":
             assert (~mask).mean() == pytest.approx(0.6, abs=0.02)
     if scope == "global":
-        kept = np.concatenate([np.abs(W)[m] for W, m in zip(fitted.coefs_, pruned.masks_)])
+        kept = np.concatenate(
+            [np.abs(W)[m] for W, m in zip(fitted.coefs_, pruned.masks_)]
+        )
         dropped = np.concatenate(
             [np.abs(W)[~m] for W, m in zip(fitted.coefs_, pruned.masks_)]
         )
@@ -382,8 +382,11 @@ def test_structured_pruning_equals_zeroed_units(fitted, scope):
     kept = _kept_units(_unit_scores(fitted._network.coefs), 0.5, scope)
     assert smaller.hidden_layer_sizes == tuple(k.size for k in kept)
     assert sum(smaller.hidden_layer_sizes) == 14  # half of 16 + 12
-    assert [W.shape for W in smaller.coefs_] == [(8, kept[0].size), *[
-        (a.size, b.size) for a, b in zip(kept, kept[1:])], (kept[-1].size, 3)]
+    assert [W.shape for W in smaller.coefs_] == [
+        (8, kept[0].size),
+        *[(a.size, b.size) for a, b in zip(kept, kept[1:])],
+        (kept[-1].size, 3),
+    ]
     zeroed = prune(fitted, 0.0)  # a mask of ones: then zero the removed units
     for layer, units in enumerate(kept):
         gone = np.setdiff1d(np.arange(fitted.coefs_[layer].shape[1]), units)

@@ -93,9 +93,7 @@ def compare(estimator, onnx_models, X_test, y_test, *, batch_size=1000, repeats=
     ]
     for name, model in onnx_models.items():
         data = _as_bytes(model)
-        session = onnxruntime.InferenceSession(
-            data, providers=["CPUExecutionProvider"]
-        )
+        session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
         feed_name = session.get_inputs()[0].name
         dtype = np.float32 if "float)" in session.get_inputs()[0].type else np.float64
         X = np.asarray(X_test, dtype=dtype)

@@ -65,7 +65,9 @@ def prune(estimator, amount, *, scope="global", structured=False):
     and the ONNX graph get smaller and faster. A unit's importance is the
     product of the norms of its incoming and outgoing weights (invariant
     to rescaling one by c and the other by 1/c, which leaves a ReLU network
-    unchanged); every layer keeps at least one unit.
+    unchanged); with ``scope="global"`` each unit's importance is divided by
+    the mean of its layer's, so that layers of different widths compare.
+    Every layer keeps at least one unit.
 
     Parameters
     ----------
@@ -129,9 +131,7 @@ def _smallest(values, count):
 def _mask_weights(est, amount, scope):
     net, state = est._network, est._opt_state
     mask = np.ones(net.params.size, dtype=bool) if net.mask is None else net.mask
-    masks = [
-        mask[at : at + W.size] for at, W in zip(net.offsets.tolist(), net.coefs)
-    ]
+    masks = [mask[at : at + W.size] for at, W in zip(net.offsets.tolist(), net.coefs)]
     magnitudes = [np.abs(W).ravel() * m for W, m in zip(net.coefs, masks)]
     if scope == "global":
         everything = np.concatenate(magnitudes)
@@ -162,15 +162,15 @@ def _unit_scores(coefs):
 def _kept_units(scores, amount, scope):
     """The sorted indices of the units kept in each hidden layer."""
     if scope == "layer":
-        drops = [
-            _smallest(s, min(round(amount * s.size), s.size - 1)) for s in scores
-        ]
+        drops = [_smallest(s, min(round(amount * s.size), s.size - 1)) for s in scores]
     else:
-        everything = np.concatenate(scores)
-        # each layer's best unit is never dropped: rank it last
-        protected = np.concatenate(
-            [np.arange(s.size) == np.argmax(s) for s in scores]
+        # Scores scale with the layers' widths and initial gains: each is
+        # ranked relative to its layer's mean, a number without units.
+        everything = np.concatenate(
+            [s / max(s.mean(), np.finfo(float).tiny) for s in scores]
         )
+        # each layer's best unit is never dropped: rank it last
+        protected = np.concatenate([np.arange(s.size) == np.argmax(s) for s in scores])
         ranked = np.where(protected, np.inf, everything)
         most = everything.size - len(scores)
         drop = _smallest(ranked, min(round(amount * everything.size), most))
