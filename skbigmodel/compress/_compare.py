@@ -30,7 +30,16 @@ def _as_bytes(model):
         return stream.read()
 
 
-def compare(estimator, onnx_models, X_test, y_test, *, batch_size=1000, repeats=20):
+def compare(
+    estimator,
+    onnx_models,
+    X_test,
+    y_test,
+    *,
+    batch_size=1000,
+    repeats=20,
+    n_threads=None,
+):
     """Size, test score and latency of an estimator and of ONNX models of it.
 
     Parameters
@@ -49,6 +58,9 @@ def compare(estimator, onnx_models, X_test, y_test, *, batch_size=1000, repeats=
         Rows per timed call (the first ``batch_size`` rows of X_test).
     repeats : int, default=20
         Timed calls; the median is reported, after one untimed call.
+    n_threads : int, default=None
+        onnxruntime's intra-op threads (None: its default, every core). The
+        estimator's ``predict`` runs with the process's BLAS threads.
 
     Returns
     -------
@@ -91,9 +103,14 @@ def compare(estimator, onnx_models, X_test, y_test, *, batch_size=1000, repeats=
             latency_ms=1e3 * _median_seconds(lambda: estimator.predict(batch), repeats),
         )
     ]
+    options = onnxruntime.SessionOptions()
+    if n_threads is not None:
+        options.intra_op_num_threads = n_threads
     for name, model in onnx_models.items():
         data = _as_bytes(model)
-        session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+        session = onnxruntime.InferenceSession(
+            data, options, providers=["CPUExecutionProvider"]
+        )
         feed_name = session.get_inputs()[0].name
         dtype = np.float32 if "float)" in session.get_inputs()[0].type else np.float64
         X = np.asarray(X_test, dtype=dtype)
