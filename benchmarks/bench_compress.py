@@ -89,7 +89,7 @@ def machine():
         f"{cpu}, {os.cpu_count()} cores, Numba threads {numba.get_num_threads()}, "
         f"load average at start {os.getloadavg()[0]:.2f}; Python "
         f"{platform.python_version()}, skbigmodel {skbigmodel.__version__}, "
-        f"onnxruntime {onnxruntime.__version__} (default session options)"
+        f"onnxruntime {onnxruntime.__version__}"
     )
 
 
