@@ -13,9 +13,6 @@ layer (``activations.py``, ``dropout.py``).
 """
 
 import numpy as np
-from numba.core import types
-from numba.extending import overload
-
 from .._jit import jit
 from .activations import activate_block, activation_grad_block
 from .bundles import Penalty
@@ -28,27 +25,23 @@ from .sync import barrier
 NO_PENALTY = Penalty(0.0, 0.0)  # biases are not penalised
 
 
+@jit
 def apply_mask(mask, state, lo, hi):
     """Zero the pruned parameters in [lo, hi) of ``state`` (a ``State``) and
     their optimiser moments, after a step: masked weights stay exactly zero
-    whatever the optimiser's momentum or the penalty (compiled code only)."""
-
-
-# mask is None for a network that was never pruned: nothing is compiled.
-@overload(apply_mask, inline="always")
-def _apply_mask(mask, state, lo, hi):
-    if isinstance(mask, (types.NoneType, types.Omitted)):
-        return lambda mask, state, lo, hi: None
-
-    def impl(mask, state, lo, hi):
-        params, m, v = state.params, state.m, state.v
-        for q in range(lo, hi):
-            if not mask[q]:
-                params[q] = 0.0
-                m[q] = 0.0
-                v[q] = 0.0
-
-    return impl
+    whatever the optimiser's momentum or the penalty. ``mask`` is None for a
+    network that was never pruned: Numba prunes the branch on the argument's
+    type, and this compiles to nothing. (A plain function: with an inlined
+    overload, a cold ``MLPClassifier().fit`` measured about 1 s slower in 3
+    of 4 paired runs; with this one, no difference beyond the noise.)"""
+    if mask is None:
+        return
+    params, m, v = state.params, state.m, state.v
+    for q in range(lo, hi):
+        if not mask[q]:
+            params[q] = 0.0
+            m[q] = 0.0
+            v[q] = 0.0
 
 
 @jit
