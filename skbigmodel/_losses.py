@@ -293,7 +293,6 @@ LOG_LOSSES = {
 }
 
 
-
 def _distill_binary(Z, Y, temperature):
     """h BCE(z, y) + s T^2 BCE(z / T, q) per row; Y rows [y, h, s, q]."""
     hard_values, hard_grads = _log_loss(Z, Y[:, :1], None)

@@ -343,7 +343,12 @@ class MLPRunner(EpochRunner):
         keep = float(1.0 - net.dropout) if net.dropout > 0 else None
         # Not pruned: mask is None, and no masking is compiled.
         layers = Layers(
-            net.sizes, net.offsets, ACTIVATIONS[net.activation].code, keep, seed, net.mask
+            net.sizes,
+            net.offsets,
+            ACTIVATIONS[net.activation].code,
+            keep,
+            seed,
+            net.mask,
         )
         return self.data, layers
 

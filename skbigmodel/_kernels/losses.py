@@ -399,8 +399,11 @@ def distill_softmax_grad(Z, Y, sw, order, lo, m, temperature, G, grad_b):
             for c in range(k):
                 cross += Y[i, 3 + c] * Z[r, c]
             # CE(softmax(z / T), q) = logsumexp(z / T) - q . z / T, sum(q) = 1
-            loss += soft * temperature * temperature * (
-                math.log(tempered) - cross * inverse
+            loss += (
+                soft
+                * temperature
+                * temperature
+                * (math.log(tempered) - cross * inverse)
             )
             factor = soft * temperature * weight
             for c in range(k):

@@ -13,6 +13,7 @@ layer (``activations.py``, ``dropout.py``).
 """
 
 import numpy as np
+
 from .._jit import jit
 from .activations import activate_block, activation_grad_block
 from .bundles import Penalty

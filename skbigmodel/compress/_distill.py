@@ -259,9 +259,10 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
     >>> from skbigmodel.compress import DistilledClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> X = X / 16
-    >>> teacher = MLPClassifier((128,), max_iter=30, random_state=0).fit(X, y)
-    >>> small = DistilledClassifier(MLPClassifier((16,), max_iter=30, random_state=0),
-    ...                             teacher, temperature=2.0, soft_weight=0.5)
+    >>> teacher = MLPClassifier((128,), batch_size=64, max_iter=30, random_state=0)
+    >>> teacher = teacher.fit(X, y)
+    >>> student = MLPClassifier((16,), batch_size=64, max_iter=30, random_state=0)
+    >>> small = DistilledClassifier(student, teacher, temperature=2.0, soft_weight=0.5)
     >>> small = small.fit(X, y)
     >>> small.student_.coefs_[0].shape
     (64, 16)
@@ -475,9 +476,9 @@ class DistilledRegressor(RegressorMixin, _DistilledBase):
     >>> from skbigmodel import MLPRegressor
     >>> from skbigmodel.compress import DistilledRegressor
     >>> X, y = make_regression(n_samples=300, n_features=8, random_state=0)
-    >>> teacher = MLPRegressor((64,), max_iter=200, random_state=0).fit(X, y)
-    >>> small = DistilledRegressor(MLPRegressor((8,), max_iter=200, random_state=0),
-    ...                            teacher).fit(X, y)
+    >>> teacher = MLPRegressor(hidden_layer_sizes=(64,), random_state=0).fit(X, y)
+    >>> student = MLPRegressor(hidden_layer_sizes=(16,), random_state=0)
+    >>> small = DistilledRegressor(student, teacher).fit(X, y)
     >>> bool(small.score(X, y) > 0.9)
     True
     """

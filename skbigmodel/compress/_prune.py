@@ -104,7 +104,8 @@ def prune(estimator, amount, *, scope="global", structured=False):
     >>> from skbigmodel import MLPClassifier
     >>> from skbigmodel.compress import prune
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = MLPClassifier((64,), max_iter=30, random_state=0).fit(X / 16, y)
+    >>> clf = MLPClassifier((64,), batch_size=64, max_iter=30, random_state=0)
+    >>> clf = clf.fit(X / 16, y)
     >>> sparse = prune(clf, 0.8)
     >>> round(float(sum((W == 0).sum() for W in sparse.coefs_))
     ...       / sum(W.size for W in sparse.coefs_), 2)
@@ -251,7 +252,8 @@ def prune_schedule(estimator, X, y, amounts, *, epochs=1, scope="global"):
     >>> from skbigmodel import MLPClassifier
     >>> from skbigmodel.compress import prune_schedule
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = MLPClassifier((64,), max_iter=30, random_state=0).fit(X / 16, y)
+    >>> clf = MLPClassifier((64,), batch_size=64, max_iter=30, random_state=0)
+    >>> clf = clf.fit(X / 16, y)
     >>> sparse = prune_schedule(clf, X / 16, y, [0.5, 0.8, 0.9], epochs=2)
     >>> bool(sparse.score(X / 16, y) > 0.9)
     True
