@@ -307,22 +307,17 @@ def _masked_zero(est):
     )
 
 
-@pytest.mark.parametrize(
-    "params",
-    [
-        dict(),
-        dict(solver="sgd", momentum=0.9, penalty="l1", alpha=1e-3),
-        dict(solver="rmsprop", penalty="elasticnet"),
-    ],
-)
-def test_masks_survive_partial_fit_and_warm_start(fitted, params):
+def test_masks_survive_partial_fit_and_warm_start(fitted):
+    """Adam's momentum and both penalties would move a zero weight; the mask
+    keeps it at zero. (One solver: each is a kernel specialisation to compile,
+    and the mask is applied after the step of any.)"""
     X, y = _data()
     pruned = prune(fitted, 0.7)
-    pruned.set_params(**params)
+    pruned.set_params(penalty="elasticnet", alpha=1e-3)
     for _ in range(3):
         pruned.partial_fit(X, y)
         assert _masked_zero(pruned)
-    assert pruned._opt_state.m[~pruned._network.mask].max(initial=0) == 0
+    assert not pruned._opt_state.m[~pruned._network.mask].any()
     dense_part = pruned.coefs_[0][pruned.masks_[0]]
     assert not np.array_equal(dense_part, fitted.coefs_[0][pruned.masks_[0]])
     pruned.set_params(warm_start=True, max_iter=3)
