@@ -11,7 +11,8 @@
 """
 
 from ._compare import compare
-from ._distill import DistilledClassifier, DistilledRegressor
+from ._distill import DistilledClassifier
+from ._distill_regressor import DistilledRegressor
 from ._prune import prune, prune_schedule
 
 __all__ = [
