@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._full_batch import check_full_batch, train_lbfgs
 from ._kernels.bundles import Hyper, Loss, Penalty
-from ._kernels.losses import MULTINOMIAL
+from ._kernels.losses import DISTILL_LOG_LOSS, DISTILL_MULTINOMIAL, MULTINOMIAL
 from ._losses import LOG_LOSSES, REGRESSION_LOSSES
 from ._monitor import Monitor
 from ._objective import Objective, data_loss
@@ -332,6 +332,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             net.shapes,
             hyper.penalty.a2,
             hyper.fit_intercept,
+            mask=getattr(net, "mask", None),
         )
         return train_lbfgs(
             net,
@@ -363,6 +364,8 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
                 "train a network of another shape."
             )
         net.params[:] = fitted.params
+        if getattr(fitted, "mask", None) is not None:  # pruned: keep the zeros
+            net.mask = fitted.mask
         return net
 
     def _validate_training_data(self, X, y, reset):
@@ -453,7 +456,8 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
         def dloss(typw):  # the loss's derivative at -typw for the target 1
             # (the multinomial's: the binary log-loss's, scikit-learn's
             # one-vs-rest log-loss)
-            probe = LOG_LOSSES["binary"] if loss.code == MULTINOMIAL else loss
+            softmax = (MULTINOMIAL, DISTILL_MULTINOMIAL, DISTILL_LOG_LOSS)
+            probe = LOG_LOSSES["binary"] if loss.code in softmax else loss
             Z, Y = np.array([[-typw]]), np.array([[1.0]])
             return float(probe.reference(Z, Y, user_param)[1][0, 0])
 

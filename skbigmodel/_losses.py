@@ -20,6 +20,7 @@ from ._kernels import losses as kernels
 
 __all__ = [
     "CLASSIFIER_LOSS_NAMES",
+    "DISTILLATION_LOSSES",
     "LINKS",
     "LOG_LOSSES",
     "MARGIN_LOSSES",
@@ -289,6 +290,50 @@ LOG_LOSSES = {
         log_proba=log_expit,
         onnx_proba=lambda graph, raw, n_outputs, out: graph.op("Sigmoid", raw, out=out),
     ),
+}
+
+
+def _distill_binary(Z, Y, temperature):
+    """h BCE(z, y) + s T^2 BCE(z / T, q) per row; Y rows [y, h, s, q]."""
+    hard_values, hard_grads = _log_loss(Z, Y[:, :1], None)
+    soft_values, soft_grads = _log_loss(Z / temperature, Y[:, 3:4], None)
+    h, s = Y[:, 1], Y[:, 2]
+    values = h * hard_values + s * temperature**2 * soft_values
+    grads = h[:, None] * hard_grads + (s * temperature)[:, None] * soft_grads
+    return values, grads
+
+
+def _distill_multinomial(Z, Y, temperature):
+    """h CE(softmax(z), label) + s T^2 CE(softmax(z / T), q) per row; Y rows
+    [label, h, s, q_1 .. q_k]."""
+    hard_values, hard_grads = _multinomial(Z, Y[:, :1], None)
+    Q = Y[:, 3:]
+    log_p = log_softmax(Z / temperature, axis=1)
+    soft_values = -(Q * log_p).sum(axis=1)
+    soft_grads = np.exp(log_p) - Q
+    h, s = Y[:, 1], Y[:, 2]
+    values = h * hard_values + s * temperature**2 * soft_values
+    grads = h[:, None] * hard_grads + (s * temperature)[:, None] * soft_grads
+    return values, grads
+
+
+# Knowledge distillation: the log-losses on a mix of hard labels and soft
+# targets (``skbigmodel.compress``); their parameter is the temperature.
+# Targets are rows [label, hard weight, soft weight, probabilities...]; the
+# probabilities and links are the plain log-losses'.
+DISTILLATION_LOSSES = {
+    name: LossFunction(
+        code,
+        reference,
+        "_distill_temperature",
+        proba=LOG_LOSSES[name].proba,
+        log_proba=LOG_LOSSES[name].log_proba,
+        onnx_proba=LOG_LOSSES[name].onnx_proba,
+    )
+    for name, code, reference in [
+        ("binary", kernels.DISTILL_LOG_LOSS, _distill_binary),
+        ("multinomial", kernels.DISTILL_MULTINOMIAL, _distill_multinomial),
+    ]
 }
 
 # The names a classifier's ``loss`` accepts: scikit-learn's SGDClassifier's.

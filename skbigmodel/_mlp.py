@@ -145,6 +145,10 @@ _NETWORK_ATTRIBUTES = """
         Weights of each layer, shape (n_in, n_out), in the dtype of X.
     intercepts_ : list of ndarray
         Biases of each layer.
+    masks_ : list of ndarray of bool
+        Only on a model pruned by :func:`skbigmodel.compress.prune`: for each
+        weight matrix, False where the weight is pruned (it stays exactly zero
+        through ``partial_fit`` and ``warm_start``).
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int
@@ -317,6 +321,8 @@ class MLPEstimator(BaseStochasticEstimator):
     _labels = _by_task("_labels")
     _margin = False  # the log-loss (classification)
     _loss_name = "log_loss"  # of classification; ``loss`` is regression's
+    _soft_targets = ClassifierTarget._soft_targets  # distillation (compress.py)
+    _distill_temperature = ClassifierTarget._distill_temperature
     predict = _by_task("predict")
     predict.__doc__ = """Predict labels (classification) or targets (regression).
 
@@ -501,6 +507,10 @@ class MLPEstimator(BaseStochasticEstimator):
         coefs[-1] = np.ascontiguousarray(coefs[-1].T, dtype=net.params.dtype)
         intercepts[-1] = intercepts[-1].astype(net.params.dtype)
         self.coefs_, self.intercepts_ = coefs, intercepts
+        if net.mask is not None:  # pruned (skbigmodel.compress.prune)
+            self.masks_ = [mask.copy() for mask in net.masks]
+        else:
+            self.__dict__.pop("masks_", None)
         self.n_layers_ = len(coefs) + 1
         self.n_outputs_ = net.n_outputs
         if not _classification(self):

@@ -78,7 +78,11 @@ class MLPNetwork:
 
     Layer l holds weights (sizes[l], sizes[l + 1]) then biases; the last
     layer's outputs are raw scores (the loss applies the output link).
+    A pruned network has a ``mask``, a bool array like ``params`` (False:
+    the parameter stays exactly zero through training); None otherwise.
     """
+
+    mask = None  # a class default: networks saved before pruning existed
 
     def __init__(self, sizes, dtype, activation, dropout, params=None):
         self.sizes = np.asarray(sizes, dtype=np.int64)
@@ -98,13 +102,27 @@ class MLPNetwork:
         return self.params.dtype
 
     def copy(self):
-        return MLPNetwork(
+        net = MLPNetwork(
             self.sizes,
             self.params.dtype,
             self.activation,
             self.dropout,
             self.params.copy(),
         )
+        net.mask = None if self.mask is None else self.mask.copy()
+        return net
+
+    @property
+    def masks(self):
+        """The mask of each weight matrix (views), or None if not pruned."""
+        if self.mask is None:
+            return None
+        masks = []
+        for layer in range(len(self.sizes) - 1):
+            n_in, n_out = self.sizes[layer], self.sizes[layer + 1]
+            at = self.offsets[layer]
+            masks.append(self.mask[at : at + n_in * n_out].reshape(n_in, n_out))
+        return masks
 
     def _layer(self, layer):
         n_in, n_out = self.sizes[layer], self.sizes[layer + 1]

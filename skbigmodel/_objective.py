@@ -203,8 +203,11 @@ class Objective:
     ``n_calls`` counts the evaluations.
     """
 
-    def __init__(self, data_loss, shapes, a2, fit_intercept=True):
+    def __init__(self, data_loss, shapes, a2, fit_intercept=True, mask=None):
         self.data_loss, self.a2 = data_loss, float(a2)
+        # A pruned network's: a zero gradient keeps its zeros at zero, since
+        # L-BFGS's steps are combinations of gradients.
+        self.pruned = None if mask is None else ~mask
         # Slices, not a boolean mask: a masked copy of an MLP's weights took
         # 3% of an MNIST fit.
         self.weights, self.intercepts, start = [], [], 0
@@ -227,6 +230,8 @@ class Objective:
         if not self.fit_intercept:
             for at in self.intercepts:
                 grad[at] = 0.0
+        if self.pruned is not None:
+            grad[self.pruned] = 0.0
         return loss_sum / total_weight + 0.5 * self.a2 * squares, grad
 
     def __call__(self, x):

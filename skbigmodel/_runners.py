@@ -162,8 +162,14 @@ class DenseRunner(EpochRunner):
         self.data = DenseData(X, Y, sample_weight)
         self.scratch = DenseScratch(
             partial=np.empty((n_chunks, net.params.size), dtype=X.dtype),
-            # One output: rows are not gathered, and None compiles that path only.
-            rows=np.empty((n_chunks, chunk_rows, p), dtype=X.dtype) if k > 1 else None,
+            # One output: rows are not gathered, and None compiles that path
+            # only; soft targets (distillation: more target columns than
+            # outputs) take the general path, through ``outputs_grad``.
+            rows=(
+                np.empty((n_chunks, chunk_rows, p), dtype=X.dtype)
+                if k > 1 or Y.shape[1] > k
+                else None
+            ),
             z=np.empty((n_chunks, chunk_rows, k), dtype=X.dtype),
             g=np.empty((n_chunks, chunk_rows, k), dtype=X.dtype),
             losses=np.empty(n_chunks),
@@ -335,8 +341,14 @@ class MLPRunner(EpochRunner):
         seed = np.uint64(self.seeds.randint(np.iinfo(np.int64).max))
         # No dropout: keep is None, and the dropout code is not compiled.
         keep = float(1.0 - net.dropout) if net.dropout > 0 else None
+        # Not pruned: mask is None, and no masking is compiled.
         layers = Layers(
-            net.sizes, net.offsets, ACTIVATIONS[net.activation].code, keep, seed
+            net.sizes,
+            net.offsets,
+            ACTIVATIONS[net.activation].code,
+            keep,
+            seed,
+            net.mask,
         )
         return self.data, layers
 

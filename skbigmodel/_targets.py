@@ -12,7 +12,13 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from ._losses import LINKS, LOG_LOSSES, MARGIN_LOSSES, REGRESSION_LOSSES
+from ._losses import (
+    DISTILLATION_LOSSES,
+    LINKS,
+    LOG_LOSSES,
+    MARGIN_LOSSES,
+    REGRESSION_LOSSES,
+)
 
 __all__ = ["ClassifierTarget", "RegressorTarget"]
 
@@ -273,7 +279,11 @@ class ClassifierTarget(ClassifierMixin):
         if self._margin:  # labels +-1, one column per class (one for two)
             Y = np.where(index[:, None] == np.arange(self.classes_.size), 1.0, -1.0)
             return np.ascontiguousarray(Y[:, 1:] if self.classes_.size == 2 else Y)
-        return index.astype(np.float64).reshape(-1, 1)
+        Y = index.astype(np.float64).reshape(-1, 1)
+        soft = getattr(self, "_soft_targets", None)
+        if soft is not None:  # distillation: [label, h, s, probabilities]
+            Y = np.ascontiguousarray(np.hstack([Y, soft.weights, soft.proba]))
+        return Y
 
     def _loss(self):
         name = self._loss_name
@@ -282,7 +292,17 @@ class ClassifierTarget(ClassifierMixin):
         if self._multilabel:
             return LOG_LOSSES["multilabel"]
         binary = self.classes_.size == 2
-        return LOG_LOSSES["binary" if binary else "multinomial"]
+        # a student being distilled (``skbigmodel.compress``) trains on soft targets
+        losses = LOG_LOSSES if self._soft_targets is None else DISTILLATION_LOSSES
+        return losses["binary" if binary else "multinomial"]
+
+    # Set by skbigmodel.compress for the length of a distillation fit only:
+    # the teacher's tempered probabilities and each row's weights (h, s).
+    _soft_targets = None
+
+    @property
+    def _distill_temperature(self):
+        return self._soft_targets.temperature
 
     @property
     def _margin(self):

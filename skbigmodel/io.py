@@ -277,6 +277,14 @@ def _fitted_state_problem(est):
         return f"unexpected network type {type(net).__name__}"
     if params.size != expected:
         return f"{params.size} parameters where the shapes need {expected}"
+    mask = getattr(net, "mask", None)
+    if mask is not None and not (
+        isinstance(mask, np.ndarray)
+        and mask.dtype == np.bool_
+        and mask.shape == params.shape
+        and mask.flags.c_contiguous
+    ):
+        return "the pruning mask does not match the parameters"
     if not (
         isinstance(state, OptimizerState)
         and all(

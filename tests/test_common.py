@@ -17,6 +17,7 @@ from skbigmodel import (
     MLPRegressor,
 )
 from skbigmodel._losses import CLASSIFIER_LOSS_NAMES
+from skbigmodel.compress import DistilledClassifier, DistilledRegressor
 
 SOLVERS = ["adam", "sgd", "rmsprop"]
 PENALTIES = ["l2", "l1", "elasticnet", None]
@@ -90,7 +91,27 @@ def _check_regressor_multioutput_on_positive_targets(estimator):
     assert y_pred.dtype == np.dtype("float64") and y_pred.shape == y.shape
 
 
-@parametrize_with_checks([*_linear(), *_mlp()])
+def _compress():
+    """The distillers, each with an MLP student and a linear teacher fitted on
+    the checks' data. check_estimator sets only a top-level random_state: the
+    inner ones are fixed here. soft_weight=0: the checks' float64, float32,
+    sparse and read-only inputs would each compile the soft-target kernels
+    once more for both losses (measured: 80-100 s more of CI, twice the
+    budget of these tests); with soft_weight=0.5 the checks pass too (an MLP
+    or a LogisticClassifier student), and test_compress.py trains the
+    soft-target kernels."""
+    yield DistilledClassifier(
+        MLPClassifier((8,), random_state=0),
+        LogisticClassifier(random_state=0),
+        soft_weight=0.0,
+    )
+    yield DistilledRegressor(
+        MLPRegressor(hidden_layer_sizes=(16,), random_state=0),
+        LinearRegressor(random_state=0),
+    )
+
+
+@parametrize_with_checks([*_linear(), *_mlp(), *_compress()])
 def test_sklearn_api(estimator, check):
     name = getattr(check, "func", check).__name__
     if (

@@ -15,7 +15,12 @@ from skbigmodel._kernels import penalties as penalty_kernels
 from skbigmodel._kernels.bundles import Loss, Optimizer, Penalty, State
 from skbigmodel._kernels.losses import MULTINOMIAL, outputs_grad
 from skbigmodel._kernels.optimizers import INVSCALING, NESTEROV, step_size, update_range
-from skbigmodel._losses import LOG_LOSSES, MARGIN_LOSSES, REGRESSION_LOSSES
+from skbigmodel._losses import (
+    DISTILLATION_LOSSES,
+    LOG_LOSSES,
+    MARGIN_LOSSES,
+    REGRESSION_LOSSES,
+)
 from skbigmodel._optimizers import OPTIMIZERS
 from skbigmodel._penalties import (
     PENALTIES,
@@ -29,6 +34,7 @@ LOSSES = {
     **REGRESSION_LOSSES,
     **LOG_LOSSES,
     **{f"margin {name}": entry for name, entry in MARGIN_LOSSES.items()},
+    **{f"distillation {name}": entry for name, entry in DISTILLATION_LOSSES.items()},
 }
 TOLERANCE = {np.float64: 1e-12, np.float32: 2e-6}
 
@@ -104,9 +110,15 @@ def _param(entry):
 
 
 def _loss_problem(name, rng, n=40):
-    k = 1 if name == "binary" else 3
+    k = 1 if name.endswith("binary") else 3
     Z = rng.uniform(-3, 3, (n, k))
-    if name == "multinomial":
+    if name.startswith("distillation"):
+        # rows [label, hard weight, soft weight, probabilities (of class 1)]
+        labels = rng.integers(0, max(k, 2), (n, 1)).astype(float)
+        proba = rng.dirichlet(np.ones(max(k, 2)), n)
+        weights = rng.uniform(0, 1, (n, 2))
+        Y = np.hstack([labels, weights, proba[:, 1:] if k == 1 else proba])
+    elif name == "multinomial":
         Y = rng.integers(0, k, (n, 1)).astype(float)
     elif name.startswith("margin"):
         Y = rng.choice([-1.0, 1.0], (n, k))

