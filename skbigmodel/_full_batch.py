@@ -137,7 +137,7 @@ def train_lbfgs(
     x0 = net.params.astype(np.float64)
     # L-BFGS-B's own work is level-1 BLAS on vectors of n_params floats,
     # which a threaded OpenBLAS runs 4x slower than one thread (MNIST MLP:
-    # 56 against 14 ms an iteration, more on a loaded machine), so it runs
+    # 56 against 14 ms an iteration, 20x with more load on the cores), so it runs
     # on one BLAS thread; the objective's kernels set their own count.
     try:
         with blas_controller().limit(limits=1):
