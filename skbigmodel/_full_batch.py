@@ -33,9 +33,17 @@ def stochastic_solver(est):
 
 
 def check_full_batch(est):
-    """What L-BFGS cannot train: an L1 penalty (not differentiable), dropout
-    (a random objective) and averaging (no steps). A ValueError pointing to
-    the stochastic solvers."""
+    """What L-BFGS cannot train: a loss or an L1 penalty that is not smooth,
+    dropout (a random objective) and averaging (no steps). A ValueError
+    pointing to the stochastic solvers."""
+    if not est._loss().smooth:
+        raise ValueError(
+            f"solver={est.solver!r} needs a loss with a continuous gradient, not "
+            f"loss={est.loss!r}: its line search stalls at the kinks. Use a "
+            "stochastic solver ('sgd', 'adam' or 'rmsprop'), or a smooth loss: "
+            "'squared_hinge' or 'modified_huber' for a classifier, 'huber' or "
+            "'squared_error' for a regressor."
+        )
     if est.penalty is not None and PENALTIES[est.penalty].l1_share != 0.0:
         raise ValueError(
             f"solver={est.solver!r} supports penalty='l2' or None, not "

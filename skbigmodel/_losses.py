@@ -57,6 +57,8 @@ class LossFunction:
         shifted, the scale moving the output bias by its log.
     check_target(Y) : raises a ValueError for targets (n, k) outside the
         loss's domain (the Poisson deviance's y >= 0); None accepts any.
+    smooth : the gradient is continuous, as L-BFGS's line search needs
+        (the hinge, the perceptron's and the absolute-value losses' are not).
     """
 
     code: int
@@ -69,6 +71,7 @@ class LossFunction:
     onnx_proba: Callable | None = None
     link: str = "identity"
     check_target: Callable | None = None
+    smooth: bool = True
 
     def parameter(self, est):
         """The value of ``param`` for the estimator ``est``, in y's units."""
@@ -230,12 +233,18 @@ REGRESSION_LOSSES = {
     "squared_error": LossFunction(kernels.SQUARED_ERROR, _squared_error),
     "huber": LossFunction(kernels.HUBER, _huber, "epsilon"),
     "epsilon_insensitive": LossFunction(
-        kernels.EPSILON_INSENSITIVE, _epsilon_insensitive, "epsilon", degree=1
+        kernels.EPSILON_INSENSITIVE,
+        _epsilon_insensitive,
+        "epsilon",
+        degree=1,
+        smooth=False,
     ),
     "squared_epsilon_insensitive": LossFunction(
         kernels.SQUARED_EPSILON_INSENSITIVE, _squared_epsilon_insensitive, "epsilon"
     ),
-    "quantile": LossFunction(kernels.QUANTILE, _quantile, "quantile", degree=1),
+    "quantile": LossFunction(
+        kernels.QUANTILE, _quantile, "quantile", degree=1, smooth=False
+    ),
     "poisson": LossFunction(
         kernels.POISSON, _poisson, degree=1, link="log", check_target=_nonnegative
     ),
@@ -244,8 +253,8 @@ REGRESSION_LOSSES = {
 # The losses of the margin y * t (labels +-1), and the regression losses on
 # those labels: a classifier trains one output per class (one-vs-rest).
 MARGIN_LOSSES = {
-    "hinge": LossFunction(kernels.HINGE, _hinge, 1.0, margin=True),
-    "perceptron": LossFunction(kernels.HINGE, _hinge, 0.0, margin=True),
+    "hinge": LossFunction(kernels.HINGE, _hinge, 1.0, margin=True, smooth=False),
+    "perceptron": LossFunction(kernels.HINGE, _hinge, 0.0, margin=True, smooth=False),
     "squared_hinge": LossFunction(
         kernels.SQUARED_HINGE, _squared_hinge, 1.0, margin=True
     ),
@@ -258,7 +267,9 @@ MARGIN_LOSSES = {
         onnx_proba=_huber_onnx,
     ),
     **{
-        name: LossFunction(entry.code, entry.reference, entry.param, margin=True)
+        name: LossFunction(
+            entry.code, entry.reference, entry.param, margin=True, smooth=entry.smooth
+        )
         for name, entry in REGRESSION_LOSSES.items()
         if name not in ("quantile", "poisson")
     },

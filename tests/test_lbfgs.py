@@ -14,6 +14,7 @@ from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skbigmodel import (
+    LinearClassifier,
     LinearRegressor,
     LogisticClassifier,
     MLPClassifier,
@@ -214,6 +215,35 @@ def test_l1_penalties_are_refused(Estimator, penalty):
     with pytest.raises(ValueError, match="supports penalty='l2' or None.*stochastic"):
         model.fit(X, y)
     assert not hasattr(model, "n_iter_")
+
+
+@pytest.mark.parametrize(
+    "Estimator, loss",
+    [
+        (LinearClassifier, "hinge"),
+        (LinearClassifier, "perceptron"),
+        (LinearClassifier, "epsilon_insensitive"),
+        (LinearRegressor, "epsilon_insensitive"),
+        (LinearRegressor, "quantile"),
+    ],
+)
+def test_losses_with_kinks_are_refused_and_leave_the_model(Estimator, loss):
+    """At zero weights the perceptron's gradient is zero (L-BFGS would stop
+    at once with a constant model); the hinge's line search stalls."""
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    model = Estimator(loss, solver="sgd", max_iter=3, tol=None).fit(X, y)
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError, match=f"continuous gradient, not loss='{loss}'"):
+        model.set_params(solver="lbfgs").fit(X, y)
+    np.testing.assert_array_equal(model.coef_, coef)
+    assert model.solver_ == "sgd"
+
+
+@pytest.mark.parametrize("loss", ["squared_hinge", "modified_huber", "huber"])
+def test_smooth_margin_losses_train(loss):
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    model = LinearClassifier(loss, solver="lbfgs").fit(X, y)
+    assert model.score(X, y) > 0.8
 
 
 def test_dropout_is_refused():

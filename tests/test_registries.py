@@ -168,6 +168,25 @@ def test_loss_reference_gradient_is_its_values_s(name):
         np.testing.assert_allclose(grads[:, c], (up - down) / (2 * h), atol=1e-6)
 
 
+@pytest.mark.parametrize("name", LOSSES)
+def test_loss_smooth_flag_is_its_gradient_s(name):
+    """``smooth`` (which L-BFGS requires) holds iff the gradient along a fine
+    line through the first output has no jump."""
+    entry = LOSSES[name]
+    Z, Y = _loss_problem(name, np.random.default_rng(4), n=8)
+    line = np.linspace(-6.0, 6.0, 120_001)  # steps of 1e-4
+    largest = 0.0
+    for z, y in zip(Z, Y):
+        points = np.repeat(z[None, :], line.size, axis=0)
+        points[:, 0] = line
+        grads = entry.reference(
+            points, np.repeat(y[None, :], line.size, 0), _param(entry)
+        )[1]
+        jumps = np.abs(np.diff(grads[:, 0])) / (1.0 + np.abs(grads[1:, 0]))
+        largest = max(largest, jumps.max())
+    assert (largest < 1e-2) if entry.smooth else (largest > 0.1), largest
+
+
 def _classifier_for(name):
     if name == "multilabel":
         X, y = make_classification(n_samples=120, n_features=6, random_state=0)
