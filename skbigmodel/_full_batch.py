@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import scipy.optimize
 
+from ._losses import MARGIN_LOSSES, REGRESSION_LOSSES
 from ._optimizers import FULL_BATCH_SOLVERS
 from ._penalties import PENALTIES
 from ._runners import blas_controller
@@ -36,7 +37,10 @@ def check_full_batch(est):
     """What L-BFGS cannot train: a loss or an L1 penalty that is not smooth,
     dropout (a random objective) and averaging (no steps). A ValueError
     pointing to the stochastic solvers."""
-    if not est._loss().smooth:
+    # By name: this runs before the targets are encoded (DataParallel).
+    name = getattr(est, "loss", "log_loss")  # MLP classifiers have no `loss`
+    entry = MARGIN_LOSSES.get(name) or REGRESSION_LOSSES.get(name)
+    if entry is not None and not entry.smooth:
         raise ValueError(
             f"solver={est.solver!r} needs a loss with a continuous gradient, not "
             f"loss={est.loss!r}: its line search stalls at the kinks. Use a "
