@@ -241,7 +241,7 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
         The class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X is a DataFrame with string column names.
 
     See Also

@@ -95,7 +95,7 @@ class DataParallel(
         The validation score after each round, with ``X_val``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X is a DataFrame with string columns.
     classes_ : ndarray
         The classes, for classifiers.
