@@ -70,3 +70,23 @@ def mlp_raw_outputs(X, coefs, intercepts, activation="relu"):
         if layer < len(coefs) - 1:
             out = HIDDEN_ACTIVATIONS[activation](out)
     return out
+
+
+def local_cluster(directory, **workers):
+    """A ``distributed.LocalCluster`` on 127.0.0.1 and a client of it.
+
+    dashboard_address=None turns the dashboard off, but the scheduler still
+    serves /health on a port (8787 by default): a free loopback port
+    instead, so clusters of concurrent test runs do not collide.
+    """
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        host="127.0.0.1",
+        protocol="tcp",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        local_directory=str(directory),
+        **workers,
+    )
+    return cluster, Client(cluster, set_as_default=False)

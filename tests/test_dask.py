@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from dask_ml.wrappers import Incremental
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import get_task_stream
 from sklearn.datasets import make_classification, make_regression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -19,28 +19,15 @@ from sklearn.preprocessing import StandardScaler
 
 from skbigmodel import LinearRegressor, LogisticClassifier, MLPClassifier
 
+from ._helpers import local_cluster
+
 N_BLOCKS, BLOCK_ROWS = 4, 400
-
-
-def _cluster(directory, **workers):
-    # dashboard_address=None turns the dashboard off, but the scheduler still
-    # serves /health on a port (8787 by default): a free loopback port
-    # instead, so clusters of concurrent test runs do not collide.
-    cluster = LocalCluster(
-        host="127.0.0.1",
-        protocol="tcp",
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        local_directory=str(directory),
-        **workers,
-    )
-    return cluster, Client(cluster, set_as_default=False)
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     """One worker with two threads in this process."""
-    cluster, client = _cluster(
+    cluster, client = local_cluster(
         tmp_path_factory.mktemp("dask-threads"),
         processes=False,
         n_workers=1,
@@ -55,7 +42,7 @@ def client(tmp_path_factory):
 @pytest.fixture(scope="module")
 def process_client(tmp_path_factory):
     """Two worker processes with one thread each."""
-    cluster, client = _cluster(
+    cluster, client = local_cluster(
         tmp_path_factory.mktemp("dask-processes"),
         processes=True,
         n_workers=2,

@@ -17,7 +17,6 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import SGDClassifier
@@ -34,29 +33,18 @@ from skbigmodel import (
 from skbigmodel.dask import DataParallel
 from skbigmodel.io import dump, load
 
+from ._helpers import local_cluster
+
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 N_ROWS, ROWS = 1200, 300  # four partitions of 300 rows
 SMALL_MLP = dict(hidden_layer_sizes=(8,), learning_rate_init=0.01, batch_size=64)
 
 
-def _cluster(directory, **workers):
-    # As in test_dask.py: the scheduler's /health on a free loopback port.
-    cluster = LocalCluster(
-        host="127.0.0.1",
-        protocol="tcp",
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        local_directory=str(directory),
-        **workers,
-    )
-    return cluster, Client(cluster, set_as_default=False)
-
-
 @pytest.fixture(scope="module")
 def threads(tmp_path_factory):
     """One worker with two threads in this process."""
-    cluster, client = _cluster(
+    cluster, client = local_cluster(
         tmp_path_factory.mktemp("dp-threads"),
         processes=False,
         n_workers=1,
@@ -70,7 +58,7 @@ def threads(tmp_path_factory):
 @pytest.fixture(scope="module")
 def processes(tmp_path_factory):
     """Two worker processes with one thread each."""
-    cluster, client = _cluster(
+    cluster, client = local_cluster(
         tmp_path_factory.mktemp("dp-processes"),
         processes=True,
         n_workers=2,
@@ -387,7 +375,7 @@ def test_bad_input_is_refused_and_leaves_the_model(threads, classification):
 def test_no_reachable_client_is_a_clear_error(tmp_path, classification):
     X, y = classification
     Xd, yd = _dask(X, y)
-    cluster, client = _cluster(tmp_path, processes=False, n_workers=1)
+    cluster, client = local_cluster(tmp_path, processes=False, n_workers=1)
     address = cluster.scheduler_address
     client.close()
     model = DataParallel(LogisticClassifier(max_iter=2), client=client)
