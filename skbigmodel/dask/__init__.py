@@ -7,10 +7,11 @@ model's parameters travel between the driver and the workers. It needs the
 does not import Dask.
 """
 
+# Imported here only to fail at once, naming the extra, when it is missing.
 try:
     import dask.dataframe  # noqa: F401
     import distributed  # noqa: F401
-except ImportError as error:  # pragma: no cover - the extra is installed in CI
+except ImportError as error:
     raise ImportError(
         'skbigmodel.dask needs Dask and distributed: pip install "skbigmodel[dask]"'
     ) from error
