@@ -1,7 +1,7 @@
 """Registry of hidden-layer activations: every face of each in one entry.
 
-An activation is a kernel code (``_kernels/activations.py``: its loops in
-``activate_block`` and ``activation_grad_block``), a NumPy forward that ``predict`` uses, its
+An activation is a kernel kind (``_kernels/activations.py``: its value and
+delta functions in ``FUNCTIONS``), a NumPy forward that ``predict`` uses, its
 derivative in NumPy (the reference the kernel is tested against) and an
 ONNX builder. ``tests/test_registries.py`` checks, for every entry, that
 the kernel, the NumPy forward, the derivative (by finite differences) and
@@ -24,7 +24,7 @@ __all__ = ["ACTIVATIONS", "Activation"]
 class Activation:
     """One activation.
 
-    code : the kernels' code.
+    code : the kernels' kind (a marker whose type picks the compiled loops).
     forward(z) : the activation of a NumPy array, in z's dtype.
     derivative(z) : its derivative.
     onnx(graph, x) : the ONNX node computing it (``skbigmodel.onnx._Graph``).

@@ -1,20 +1,27 @@
 """Hidden-layer activations and their derivatives, over blocks of units.
 
-Each activation is a pair of scalar functions (its value and its
-derivative) and one loop in each block function. A block's loop calls its
-activation's function directly, with nothing else inlined: Numba inlines a
-function's whole body before it prunes branches, so one ``activate(kind,
-z)`` with every activation's polynomials, called from seven loops, typed
-all of them seven times (43 % of an MLP's first compile).
+Each activation is a kind (a type, ``bundles.kinds``) and a pair of scalar
+functions: its value, and a delta times its derivative (``FUNCTIONS``).
+The two block loops take the kind and call its pair, so a kernel compiles
+the loops of the activation it trains and no other: one loop holding every
+activation's polynomials was 43 % of an MLP's first compile, and seven
+loops behind a branch on a code still over 20 %.
 """
 
 import math
 
+from numba.extending import overload
+
 from .._jit import jit
+from .bundles import kinds
 from .mathfn import erf, exp_nonpositive, logistic, logistic_pair, tanh
 
-# Activation codes; ``skbigmodel._activations`` maps names to them.
-RELU, LEAKY_RELU, GELU, SILU, TANH, LOGISTIC, IDENTITY = range(7)
+# Activation kinds, each a type (``bundles.kinds``): a kernel compiles the
+# loops of the activation it trains, no other. ``skbigmodel._activations``
+# maps names to them.
+RELU, LEAKY_RELU, GELU, SILU, TANH, LOGISTIC, IDENTITY = kinds(
+    globals(), "Relu", "LeakyRelu", "Gelu", "Silu", "Tanh", "Logistic", "Identity"
+)
 LEAKY_SLOPE = 0.01
 INV_SQRT2 = 1.0 / math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -58,71 +65,104 @@ def tanh_grad(z):
     return 1.0 - t * t
 
 
+@jit(inline="always")
+def relu(z):
+    return max(z, 0.0)
+
+
+@jit(inline="always")
+def relu_delta(z, d):
+    return d if z > 0.0 else 0.0
+
+
+@jit(inline="always")
+def leaky_relu(z):
+    return z if z > 0.0 else LEAKY_SLOPE * z
+
+
+@jit(inline="always")
+def leaky_relu_delta(z, d):
+    return d * (1.0 if z > 0.0 else LEAKY_SLOPE)
+
+
+@jit(inline="always")
+def identity(z):
+    return z
+
+
+@jit(inline="always")
+def identity_delta(z, d):
+    return d
+
+
+@jit(inline="always")
+def gelu_delta(z, d):
+    return d * gelu_grad(z)
+
+
+@jit(inline="always")
+def silu_delta(z, d):
+    return d * silu_grad(z)
+
+
+@jit(inline="always")
+def tanh_delta(z, d):
+    return d * tanh_grad(z)
+
+
+@jit(inline="always")
+def logistic_delta(z, d):
+    return d * logistic_grad(z)
+
+
+# Each kind's (value, delta) pair: value(z) is the activation, delta(z, d)
+# is d times its derivative (as the backward pass needs it).
+FUNCTIONS = {
+    type(RELU): (relu, relu_delta),
+    type(LEAKY_RELU): (leaky_relu, leaky_relu_delta),
+    type(GELU): (gelu, gelu_delta),
+    type(SILU): (silu, silu_delta),
+    type(TANH): (tanh, tanh_delta),
+    type(LOGISTIC): (logistic, logistic_delta),
+    type(IDENTITY): (identity, identity_delta),
+}
+
+
+def activation_value(kind, z):
+    """The activation ``kind`` of ``z`` (compiled code only)."""
+
+
+def activation_delta(kind, z, d):
+    """``d`` times the derivative of activation ``kind`` at ``z`` (compiled
+    code only)."""
+
+
+@overload(activation_value, inline="always")
+def _activation_value(kind, z):
+    value = FUNCTIONS[kind.instance_class][0]
+    return lambda kind, z: value(z)
+
+
+@overload(activation_delta, inline="always")
+def _activation_delta(kind, z, d):
+    delta = FUNCTIONS[kind.instance_class][1]
+    return lambda kind, z, d: delta(z, d)
+
+
 @jit(fastmath=ELEMENTWISE_MATH)
 def activate_block(kind, pre, out):
-    """out = activation(pre), elementwise over (rows, units) blocks.
-
-    One loop per activation, with the kind a constant there, so that each
-    vectorises (the branch on the kind is taken once per block, not per
-    element).
-    """
+    """out = activation(pre), elementwise over (rows, units) blocks. The
+    kind is a type: this compiles one loop, the kind's, which vectorises."""
     rows, units = pre.shape
-    if kind == RELU:
-        for r in range(rows):
-            for c in range(units):
-                out[r, c] = max(pre[r, c], 0.0)
-    elif kind == LEAKY_RELU:
-        for r in range(rows):
-            for c in range(units):
-                z = pre[r, c]
-                out[r, c] = z if z > 0.0 else LEAKY_SLOPE * z
-    elif kind == TANH:
-        for r in range(rows):
-            for c in range(units):
-                out[r, c] = tanh(pre[r, c])
-    elif kind == LOGISTIC:
-        for r in range(rows):
-            for c in range(units):
-                out[r, c] = logistic(pre[r, c])
-    elif kind == SILU:
-        for r in range(rows):
-            for c in range(units):
-                out[r, c] = silu(pre[r, c])
-    elif kind == GELU:
-        for r in range(rows):
-            for c in range(units):
-                out[r, c] = gelu(pre[r, c])
-    else:  # IDENTITY
-        for r in range(rows):
-            for c in range(units):
-                out[r, c] = pre[r, c]
+    for r in range(rows):
+        for c in range(units):
+            out[r, c] = activation_value(kind, pre[r, c])
 
 
 @jit(fastmath=ELEMENTWISE_MATH)
 def activation_grad_block(kind, pre, delta):
     """delta *= activation'(pre), elementwise (see ``activate_block``)."""
     rows, units = pre.shape
-    if kind == RELU:
-        for r in range(rows):
-            for c in range(units):
-                delta[r, c] = delta[r, c] if pre[r, c] > 0.0 else 0.0
-    elif kind == LEAKY_RELU:
-        for r in range(rows):
-            for c in range(units):
-                delta[r, c] *= 1.0 if pre[r, c] > 0.0 else LEAKY_SLOPE
-    elif kind == TANH:
-        for r in range(rows):
-            for c in range(units):
-                delta[r, c] *= tanh_grad(pre[r, c])
-    elif kind == LOGISTIC:
-        for r in range(rows):
-            for c in range(units):
-                delta[r, c] *= logistic_grad(pre[r, c])
-    elif kind == SILU:
-        for r in range(rows):
-            for c in range(units):
-                delta[r, c] *= silu_grad(pre[r, c])
-    elif kind == GELU:
-        for r in range(rows):
-            for c in range(units):
-                delta[r, c] *= gelu_grad(pre[r, c])
+    for r in range(rows):
+        for c in range(units):
+            delta[r, c] = activation_delta(kind, pre[r, c], delta[r, c])
