@@ -9,7 +9,7 @@ import os
 
 import numba
 
-__all__ = ["DOT_MATH", "jit"]
+__all__ = ["DOT_MATH", "KERNEL_OPTIONS", "jit"]
 
 KERNELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernels")
 
@@ -75,6 +75,15 @@ _stamp_kernel_caches()
 # "nnan"/"ninf" stay off so that a NaN reaching a kernel is still a NaN.
 DOT_MATH = {"reassoc", "contract"}
 
+# Every kernel's options (``jit`` below; also the ``jit_options`` of the
+# overloads that compile as functions of their own). error_model="numpy":
+# a float division by zero gives inf/NaN (which the training loop checks)
+# rather than raising; Python's model puts a branch on every division,
+# which keeps LLVM from vectorising any loop that divides or takes a square
+# root (measured: Adam's update ran at 4-5 ns per parameter instead of
+# well under 1).
+KERNEL_OPTIONS = dict(nogil=True, error_model="numpy")
+
 
 def jit(func=None, *, parallel=False, fastmath=False, inline="never"):
     """Compile ``func`` with ``numba.njit(cache=True, nogil=True)``.
@@ -86,17 +95,8 @@ def jit(func=None, *, parallel=False, fastmath=False, inline="never"):
     """
 
     def decorate(f):
-        # error_model="numpy": a float division by zero gives inf/NaN (which
-        # the training loop checks) rather than raising; Python's model puts
-        # a branch on every division, which keeps LLVM from vectorising any
-        # loop that divides or takes a square root (measured: Adam's update
-        # ran at 4-5 ns per parameter instead of well under 1).
         options = dict(
-            nogil=True,
-            parallel=parallel,
-            fastmath=fastmath,
-            inline=inline,
-            error_model="numpy",
+            KERNEL_OPTIONS, parallel=parallel, fastmath=fastmath, inline=inline
         )
         try:
             return numba.njit(cache=True, **options)(f)

@@ -18,6 +18,8 @@ from threadpoolctl import ThreadpoolController
 
 from ._activations import ACTIVATIONS
 from ._kernels.bundles import (
+    CSR_INPUT,
+    DENSE_INPUT,
     CSRData,
     CSRScratch,
     DenseData,
@@ -294,9 +296,9 @@ def mlp_data(X, Y, sample_weight, dtype):
     """The ``MLPData`` bundle of dense or CSR X (the other layout empty)."""
     if sp.issparse(X):
         dense = np.empty((0, X.shape[1]), dtype=dtype)
-        return MLPData(dense, X.data, X.indices, X.indptr, True, Y, sample_weight)
+        return MLPData(dense, X.data, X.indices, X.indptr, CSR_INPUT, Y, sample_weight)
     empty, index = np.empty(0, dtype=dtype), np.empty(0, np.int32)
-    return MLPData(X, empty, index, index, False, Y, sample_weight)
+    return MLPData(X, empty, index, index, DENSE_INPUT, Y, sample_weight)
 
 
 class MLPRunner(EpochRunner):

@@ -16,6 +16,8 @@ from collections import namedtuple
 from numba.core import types
 
 __all__ = [
+    "CSR_INPUT",
+    "DENSE_INPUT",
     "Average",
     "ChunkSums",
     "CSRData",
@@ -114,10 +116,12 @@ CSRData.__doc__ = """CSR X as its data and indices, each row cut at the columns
 col_cuts (n_parts + 1,) into bounds (n_rows, n_parts + 1) (see
 ``csr.csr_parts``); Y and sw as in ``DenseData``."""
 
-MLPData = namedtuple("MLPData", "X data indices indptr sparse Y sw")
-MLPData.__doc__ = """An MLP's input: dense C-contiguous X, or (when sparse) CSR
-arrays data/indices/indptr with X of shape (0, n_features); Y and sw as in
-``DenseData``."""
+MLPData = namedtuple("MLPData", "X data indices indptr layout Y sw")
+MLPData.__doc__ = """An MLP's input: dense C-contiguous X (layout ``DENSE_INPUT``),
+or CSR arrays data/indices/indptr with X of shape (0, n_features) (layout
+``CSR_INPUT``); Y and sw as in ``DenseData``. The layout is a kind: a
+kernel compiles the first layer of its input's layout only."""
+DENSE_INPUT, CSR_INPUT = kinds(globals(), "DenseInput", "CSRInput")
 
 Layers = namedtuple(
     "Layers", "sizes offsets activation keep seed mask", defaults=(None,)

@@ -11,6 +11,7 @@ from numba.core import types
 from numba.extending import overload
 
 from .._jit import jit
+from .bundles import CSR_INPUT
 
 
 @jit
@@ -35,13 +36,8 @@ def mix_words(key, words):
 def sample_keys(inputs, order, start, mb, keys):
     """keys[r] = a hash of the values (and, CSR, positions) of sample
     order[start + r] of ``inputs`` (an ``MLPData``)."""
-    X, data, indices, indptr, sparse = (
-        inputs.X,
-        inputs.data,
-        inputs.indices,
-        inputs.indptr,
-        inputs.sparse,
-    )
+    X, data, indices, indptr = inputs.X, inputs.data, inputs.indices, inputs.indptr
+    sparse = inputs.layout.code == CSR_INPUT.code
     for r in range(mb):
         i = order[start + r]
         key = np.uint64(0xCBF29CE484222325)

@@ -78,8 +78,8 @@ def dense_chunks_grad(data, rows, params, loss, scratch, sums, team):
 
 @jit
 def csr_block_grad(data, rows, lo, hi, params, loss, z, g, grad_b, out):
-    """Weighted loss of rows rows[lo:hi] of CSR X (an ``MLPData`` with
-    ``sparse``) for a linear network, its weights' gradient added to ``out``
+    """Weighted loss of rows rows[lo:hi] of CSR X (an ``MLPData`` of
+    layout ``CSR_INPUT``) for a linear network, its weights' gradient added to ``out``
     (float64, W's part of a ``ChunkSums`` row) in O(non-zeros).
 
     z, g : (>= hi - lo, k) scratch in X's dtype; grad_b (k,) is overwritten
@@ -112,7 +112,7 @@ def csr_block_grad(data, rows, lo, hi, params, loss, z, g, grad_b, out):
 @jit
 def csr_chunks_grad(data, rows, params, loss, scratch, sums, team):
     """``dense_chunks_grad`` for a linear network on CSR X (an ``MLPData``
-    with ``sparse``); scratch as there, ``partial`` holding each thread's
+    of layout ``CSR_INPUT``); scratch as there, ``partial`` holding each thread's
     block intercept gradient (n_threads, k) and ``rows`` unused."""
     worker = team.worker
     grad_b, z, g = scratch.partial[worker], scratch.z[worker], scratch.g[worker]

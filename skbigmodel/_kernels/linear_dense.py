@@ -15,7 +15,7 @@ import numpy as np
 from numba.core import types
 from numba.extending import overload
 
-from .._jit import DOT_MATH, jit
+from .._jit import DOT_MATH, KERNEL_OPTIONS, jit
 from .averaging import average_step
 from .bundles import Penalty
 from .losses import one_output_grad, outputs_grad
@@ -128,7 +128,7 @@ def _gathered_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
 
 # A function of its own, compiled with dense_rows_grad's options: an inlined
 # overload would be compiled twice (once for its type, once inlined).
-@overload(rows_grad_of, jit_options=dict(fastmath=DOT_MATH, error_model="numpy"))
+@overload(rows_grad_of, jit_options=dict(KERNEL_OPTIONS, fastmath=DOT_MATH))
 def _rows_grad_of(data, order, lo, hi, W, b, loss, grad, rows, z, g):
     if isinstance(rows, (types.NoneType, types.Omitted)):
         return _one_output_rows_grad

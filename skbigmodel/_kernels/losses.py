@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba.extending import overload
 
-from .._jit import DOT_MATH, jit
+from .._jit import DOT_MATH, KERNEL_OPTIONS, jit
 from .bundles import kind_of, kinds
 from .mathfn import exp_nonpositive, log1p_unit
 
@@ -293,7 +293,7 @@ def _elementwise_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
 
 # A function of its own, compiled with the kernels' options: an inlined
 # overload would be compiled twice (once for its type, once inlined).
-@overload(outputs_grad_of, jit_options=dict(error_model="numpy"))
+@overload(outputs_grad_of, jit_options=KERNEL_OPTIONS)
 def _outputs_grad_of(Z, Y, sw, order, lo, m, loss, G, grad_b):
     kind = kind_of(loss)
     if kind is type(MULTINOMIAL):

@@ -13,10 +13,11 @@ layer (``activations.py``, ``dropout.py``).
 """
 
 import numpy as np
+from numba.extending import overload
 
-from .._jit import jit
+from .._jit import KERNEL_OPTIONS, jit
 from .activations import activate_block, activation_grad_block
-from .bundles import Penalty
+from .bundles import DENSE_INPUT, Penalty
 from .dropout import draw_keys, drop
 from .losses import outputs_grad
 from .memory import PREFETCH_ROWS, prefetch_row
@@ -45,21 +46,18 @@ def apply_mask(mask, state, lo, hi):
             v[q] = 0.0
 
 
-@jit
 def first_layer(source, order, start, mb, W, out, inputs):
     """out = X[order[start:start + mb]] @ W, X the input of ``source`` (an
-    ``MLPData``); dense rows are gathered into inputs."""
-    X, data, indices, indptr = source.X, source.data, source.indices, source.indptr
-    if source.sparse:
-        out[:] = 0.0
-        for r in range(mb):
-            i = order[start + r]
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                x = data[q]
-                for c in range(W.shape[1]):
-                    out[r, c] += x * W[j, c]
-        return
+    ``MLPData``); dense rows are gathered into inputs. Compiled code only:
+    the input's layout is a type, and only its function is compiled."""
+
+
+def first_layer_grad(source, order, start, mb, delta, inputs, grad_W):
+    """grad_W = X[order[start:start + mb]].T @ delta (see ``first_layer``)."""
+
+
+def _dense_first_layer(source, order, start, mb, W, out, inputs):
+    X = source.X
     for r in range(min(PREFETCH_ROWS, mb)):
         prefetch_row(X, order[start + r])
     for r in range(mb):
@@ -71,21 +69,49 @@ def first_layer(source, order, start, mb, W, out, inputs):
     np.dot(inputs, W, out)
 
 
-@jit
-def first_layer_grad(source, order, start, mb, delta, inputs, grad_W):
-    """grad_W = X[order[start:start + mb]].T @ delta (see ``first_layer``)."""
+def _sparse_first_layer(source, order, start, mb, W, out, inputs):
     data, indices, indptr = source.data, source.indices, source.indptr
-    if source.sparse:
-        grad_W[:] = 0.0
-        for r in range(mb):
-            i = order[start + r]
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                x = data[q]
-                for c in range(grad_W.shape[1]):
-                    grad_W[j, c] += x * delta[r, c]
-        return
+    out[:] = 0.0
+    for r in range(mb):
+        i = order[start + r]
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            x = data[q]
+            for c in range(W.shape[1]):
+                out[r, c] += x * W[j, c]
+
+
+def _dense_first_layer_grad(source, order, start, mb, delta, inputs, grad_W):
     np.dot(inputs.T, delta, grad_W)
+
+
+def _sparse_first_layer_grad(source, order, start, mb, delta, inputs, grad_W):
+    data, indices, indptr = source.data, source.indices, source.indptr
+    grad_W[:] = 0.0
+    for r in range(mb):
+        i = order[start + r]
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            x = data[q]
+            for c in range(grad_W.shape[1]):
+                grad_W[j, c] += x * delta[r, c]
+
+
+def is_dense(source):
+    """In an overload: whether an ``MLPData`` type holds dense X."""
+    layout = source.types[source.fields.index("layout")]
+    return layout.instance_class is type(DENSE_INPUT)
+
+
+# Functions of their own, compiled with the kernels' options (``_jit.py``).
+@overload(first_layer, jit_options=KERNEL_OPTIONS)
+def _first_layer(source, order, start, mb, W, out, inputs):
+    return _dense_first_layer if is_dense(source) else _sparse_first_layer
+
+
+@overload(first_layer_grad, jit_options=KERNEL_OPTIONS)
+def _first_layer_grad(source, order, start, mb, delta, inputs, grad_W):
+    return _dense_first_layer_grad if is_dense(source) else _sparse_first_layer_grad
 
 
 @jit

@@ -3,7 +3,7 @@
 import numpy as np
 import scipy.sparse as sp
 
-from skbigmodel._kernels.bundles import MLPData
+from skbigmodel._kernels.bundles import CSR_INPUT, DENSE_INPUT, MLPData
 from skbigmodel._kernels.dropout import dropout_block, dropout_scale, sample_keys
 
 
@@ -12,10 +12,10 @@ def mlp_data(X):
     Y, sw = np.zeros((X.shape[0], 1)), np.ones(X.shape[0])
     if sp.issparse(X):
         return MLPData(
-            np.empty((0, X.shape[1])), X.data, X.indices, X.indptr, True, Y, sw
+            np.empty((0, X.shape[1])), X.data, X.indices, X.indptr, CSR_INPUT, Y, sw
         )
     no_ints = np.empty(0, np.int32)
-    return MLPData(X, np.empty(0), no_ints, no_ints, False, Y, sw)
+    return MLPData(X, np.empty(0), no_ints, no_ints, DENSE_INPUT, Y, sw)
 
 
 def test_dropout_statistics():

@@ -41,7 +41,7 @@ def optimizer(kind, schedule=CONSTANT, nesterov=True, lr=0.05):
 
 
 @pytest.mark.parametrize(
-    "kind, schedule", itertools.product(OPTIMIZERS, [CONSTANT, INVSCALING])
+    "kind, schedule", list(itertools.product(OPTIMIZERS, [CONSTANT, INVSCALING]))
 )
 def test_step_size_matches_reference(kind, schedule):
     opt = optimizer(kind, schedule)
