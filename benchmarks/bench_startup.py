@@ -11,7 +11,10 @@ get an empty ``NUMBA_CACHE_DIR`` (every kernel the fit needs compiles);
 "warm" ones share a cache filled beforehand. The reference rows are
 ``import sklearn.linear_model`` alone and Numba's floor (import
 scikit-learn and Numba, load one cached trivial function). Medians, with
-the range in brackets.
+the range in brackets. ``--compare FOLDER`` adds, beside each row, the same
+process importing the package from FOLDER (a worktree of another commit:
+``git worktree add /tmp/before <commit>``), for before/after figures from
+one run.
 """
 
 import argparse
@@ -40,10 +43,12 @@ FITS = {
     "every estimator, dense and CSR": "; ".join(
         [
             "LogisticClassifier().fit(X, y)",
+            "LinearClassifier().fit(X, y)",
             "LinearRegressor().fit(X, X[:, 1])",
             "MLPClassifier().fit(X, y)",
             "MLPRegressor().fit(X, X[:, 1])",
             "LogisticClassifier().fit(Xs, ys)",
+            "LinearClassifier().fit(Xs, ys)",
             "LinearRegressor().fit(Xs, ys * 1.0)",
             "MLPClassifier().fit(Xs, ys)",
             "MLPRegressor().fit(Xs, ys * 1.0)",
@@ -67,29 +72,34 @@ def _script(fit):
 _SCRIPTS = tempfile.mkdtemp(prefix="skbigmodel-startup-")
 
 
-def _run(code, cache_dir):
+def _run(code, cache_dir, source=None):
+    """Seconds of a fresh process running ``code``; ``source``: a folder
+    holding another version of the package, imported instead of this one."""
     # A file, not ``python -c``: Numba caches only functions defined in files.
     path = os.path.join(_SCRIPTS, f"startup_{abs(hash(code))}.py")
     with open(path, "w") as f:
         f.write(code)
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if source is not None:
+        env["PYTHONPATH"] = os.path.abspath(source)
     start = time.perf_counter()
     subprocess.run([sys.executable, path], env=env, check=True, cwd=_SCRIPTS)
     return time.perf_counter() - start
 
 
 def measure(repeats, rows):
-    """{row: [seconds]} for each (name, code, cold) row, processes in turn."""
+    """{row: [seconds]} for each (name, code, cold, source) row, processes
+    in turn."""
     warm_cache = tempfile.mkdtemp(prefix="skbigmodel-warm-")
-    for name, code, cold in rows:  # fill the warm cache, and load files once
+    for name, code, cold, source in rows:  # fill the warm cache, load files once
         if not cold:
-            _run(code, warm_cache)
-    times = {name: [] for name, _, _ in rows}
+            _run(code, warm_cache, source)
+    times = {name: [] for name, *_ in rows}
     for _ in range(repeats):
-        for name, code, cold in rows:
+        for name, code, cold, source in rows:
             cache = tempfile.mkdtemp(prefix="skbigmodel-cold-") if cold else warm_cache
-            times[name].append(_run(code, cache))
+            times[name].append(_run(code, cache, source))
     return times
 
 
@@ -103,17 +113,27 @@ def main():
         default=None,
         help="fit rows whose name contains one of these",
     )
+    parser.add_argument(
+        "--compare",
+        default=None,
+        metavar="FOLDER",
+        help="also time the package in FOLDER (e.g. a git worktree of an "
+        "older commit), each of its rows run in turn with this version's",
+    )
     args = parser.parse_args()
     fits = {
         k: v for k, v in FITS.items() if not args.only or any(o in k for o in args.only)
     }
     rows = [
-        ("import sklearn.linear_model", "import sklearn.linear_model", False),
-        ("Numba floor", FLOOR, False),
+        ("import sklearn.linear_model", "import sklearn.linear_model", False, None),
+        ("Numba floor", FLOOR, False, None),
     ]
     for name, fit in fits.items():
-        rows.append((f"{name}, cold", _script(fit), True))
-        rows.append((f"{name}, warm", _script(fit), False))
+        for state, cold in (("cold", True), ("warm", False)):
+            rows.append((f"{name}, {state}", _script(fit), cold, None))
+            if args.compare:
+                label = f"{name}, {state}, {os.path.basename(args.compare)}"
+                rows.append((label, _script(fit), cold, args.compare))
     times = measure(args.repeats, rows)
     base = statistics.median(times["import sklearn.linear_model"])
     lines = [
@@ -123,7 +143,7 @@ def main():
         "| process | seconds | over the import |",
         "| --- | ---: | ---: |",
     ]
-    for name, _, _ in rows:
+    for name, *_ in rows:
         t = times[name]
         median = statistics.median(t)
         lines.append(

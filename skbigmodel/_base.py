@@ -11,7 +11,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._full_batch import check_full_batch, train_lbfgs
-from ._kernels.bundles import Hyper, Loss, Penalty
+from ._kernels.bundles import (
+    ONE_OUTPUT,
+    SEVERAL_OUTPUTS,
+    Hyper,
+    Loss,
+    Penalty,
+)
 from ._kernels.losses import DISTILL_LOG_LOSS, DISTILL_MULTINOMIAL, MULTINOMIAL
 from ._losses import LOG_LOSSES, REGRESSION_LOSSES
 from ._monitor import Monitor
@@ -462,7 +468,11 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             return float(probe.reference(Z, Y, user_param)[1][0, 0])
 
         hyper = Hyper(
-            loss=Loss(loss.code, float(param)),
+            loss=Loss(
+                loss.code,
+                float(param),
+                ONE_OUTPUT if self._n_outputs == 1 else SEVERAL_OUTPUTS,
+            ),
             penalty=Penalty(float(a1), float(a2)),
             optimizer=optimizer_bundle(training, step_unit, dloss),
             weight_scale=float(weight_scale),

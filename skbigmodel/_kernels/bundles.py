@@ -27,6 +27,8 @@ __all__ = [
     "Hyper",
     "Layers",
     "Loss",
+    "ONE_OUTPUT",
+    "SEVERAL_OUTPUTS",
     "MLPData",
     "MLPScratch",
     "Optimizer",
@@ -66,10 +68,13 @@ def kind_of(bundle):
 
 # -- what is learned: the loss, the penalty and the optimiser ---------------
 
-Loss = namedtuple("Loss", "kind param")
+Loss = namedtuple("Loss", "kind param outputs", defaults=(None,))
 Loss.__doc__ = """A loss kind (``losses.py``) and its parameter: epsilon (Huber,
 the insensitive losses), the margin's threshold (hinge: 1, perceptron: 0,
-squared hinge: 1) or the quantile."""
+squared hinge: 1) or the quantile; and the model's outputs as a kind,
+``ONE_OUTPUT`` or ``SEVERAL_OUTPUTS``, so that a kernel compiles the loss's
+path for that count only (None: chosen per call, both compiled)."""
+ONE_OUTPUT, SEVERAL_OUTPUTS = kinds(globals(), "OneOutput", "SeveralOutputs")
 
 Penalty = namedtuple("Penalty", "a1 a2")
 Penalty.__doc__ = """The penalty a1 * |w|_1 + a2 / 2 * |w|_2^2 on the weights."""

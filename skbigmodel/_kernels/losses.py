@@ -10,10 +10,11 @@ the function of the loss it trains and no other.
 import math
 
 import numpy as np
+from numba.core import types
 from numba.extending import overload
 
 from .._jit import DOT_MATH, KERNEL_OPTIONS, jit
-from .bundles import kind_of, kinds
+from .bundles import ONE_OUTPUT, SEVERAL_OUTPUTS, Loss, kind_of, kinds
 from .mathfn import exp_nonpositive, log1p_unit
 
 (
@@ -271,16 +272,18 @@ def _softmax_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
     return softmax_grad(Z, Y, sw, order, lo, m, G, grad_b)
 
 
-def _elementwise_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
+def _one_output_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
+    value, grad_b[0] = one_output_grad(
+        Z[:m].reshape(m), G[:m].reshape(m), Y, sw, order, lo, loss
+    )
+    return value
+
+
+def _several_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
     k = Z.shape[1]
     value = 0.0
     for c in range(k):
         grad_b[c] = 0.0
-    if k == 1:
-        value, grad_b[0] = one_output_grad(
-            Z[:m].reshape(m), G[:m].reshape(m), Y, sw, order, lo, loss
-        )
-        return value
     for r in range(m):
         i = order[lo + r]
         weight = sw[i]
@@ -289,6 +292,21 @@ def _elementwise_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
             G[r, c] *= weight
             grad_b[c] += G[r, c]
     return value
+
+
+def _either_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):
+    """A ``Loss`` without its outputs' kind: the count of Z's columns picks."""
+    if Z.shape[1] == 1:
+        one = Loss(loss.kind, loss.param, ONE_OUTPUT)
+        return outputs_grad_of(Z, Y, sw, order, lo, m, one, G, grad_b)
+    several = Loss(loss.kind, loss.param, SEVERAL_OUTPUTS)
+    return outputs_grad_of(Z, Y, sw, order, lo, m, several, G, grad_b)
+
+
+ELEMENTWISE_PATHS = {
+    type(ONE_OUTPUT): _one_output_grad,
+    type(SEVERAL_OUTPUTS): _several_outputs_grad,
+}
 
 
 # A function of its own, compiled with the kernels' options: an inlined
@@ -302,7 +320,10 @@ def _outputs_grad_of(Z, Y, sw, order, lo, m, loss, G, grad_b):
         return _distill_softmax_outputs_grad
     if kind is type(DISTILL_LOG_LOSS):
         return _distill_sigmoid_outputs_grad
-    return _elementwise_outputs_grad
+    outputs = loss.types[loss.fields.index("outputs")]
+    if isinstance(outputs, (types.NoneType, types.Omitted)):
+        return _either_outputs_grad
+    return ELEMENTWISE_PATHS[outputs.instance_class]
 
 
 def _distill_softmax_outputs_grad(Z, Y, sw, order, lo, m, loss, G, grad_b):

@@ -23,7 +23,7 @@ from skbigmodel._penalties import soft_threshold  # noqa: F401 (also used by tes
 def loss_grad(loss, Z, Y):
     """Per-sample losses (n,) and gradients (n, k) for raw outputs Z (n, k);
     ``loss`` a ``Loss`` bundle."""
-    kind, epsilon = loss
+    kind, epsilon = loss.kind, loss.param
     if kind == SQUARED_ERROR:
         R = Z - Y
         return 0.5 * (R**2).sum(axis=1), R
