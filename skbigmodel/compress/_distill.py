@@ -21,6 +21,7 @@ from sklearn.base import (
     is_classifier,
 )
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import cross_val_predict
 from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
@@ -57,8 +58,8 @@ def tempered(proba, temperature):
     return softmax(logits, axis=1)
 
 
-def _checked_proba(teacher, X, n_classes):
-    proba = np.asarray(teacher.predict_proba(X), dtype=np.float64)
+def _checked_proba(proba, n_classes):
+    proba = np.asarray(proba, dtype=np.float64)
     if proba.ndim != 2 or proba.shape[1] != n_classes:
         raise ValueError(
             f"The teacher's predict_proba returned shape {proba.shape}; "
@@ -229,6 +230,19 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
     soft_weight : float in [0, 1], default=0.5
         Weight of the soft term; 0 is the plain fit of the student on the
         labels (bit for bit).
+    cv : int, cross-validation generator or iterable, default=None
+        Where the soft targets of the training rows come from. None: from
+        the fitted teacher itself, which has seen them (and may have
+        learnt their labels by heart). Otherwise the splits of
+        :func:`~sklearn.model_selection.cross_val_predict` (an int k is
+        ``StratifiedKFold(k)``; the splits must partition the rows): each
+        row's soft targets are the probabilities of a clone of ``teacher``
+        fitted on the other folds, a teacher that has not seen the row.
+        These clones are fitted even when ``teacher`` is fitted (its
+        hyperparameters are used, not its weights). ``teacher_`` is as
+        with None, fitted on all the rows unless it was given fitted; it
+        labels ``X_unlabelled``. For ``fit`` only: ``partial_fit`` raises
+        if cv is set.
 
     Attributes
     ----------
@@ -236,7 +250,8 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
         The trained student: a plain fitted skbigmodel classifier, to
         predict, export to ONNX, prune or save on its own.
     teacher_ : estimator
-        The fitted teacher (the given one if it was fitted).
+        The fitted teacher (the given one if it was fitted). With ``cv``,
+        the fold clones are not kept.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     n_features_in_ : int
@@ -272,7 +287,14 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
         "teacher": [HasMethods(["fit", "predict_proba"])],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "soft_weight": [Interval(Real, 0, 1, closed="both")],
+        "cv": ["cv_object"],
     }
+
+    def __init__(self, student, teacher, *, temperature=2.0, soft_weight=0.5, cv=None):
+        super().__init__(
+            student, teacher, temperature=temperature, soft_weight=soft_weight
+        )
+        self.cv = cv
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -302,7 +324,7 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
             student.
         X_unlabelled : {array-like, sparse matrix}, default=None
             More samples without labels (a transfer set), each labelled by
-            the teacher's soft targets alone.
+            the soft targets of ``teacher_`` alone (also with ``cv``).
 
         Returns
         -------
@@ -332,7 +354,23 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
         self : object
             The updated distiller; unchanged if the call raises.
         """
+        if self.cv is not None:
+            raise ValueError(
+                f"cv={self.cv!r} is for fit: partial_fit has no folds to hold "
+                "out. Set cv=None to continue training with partial_fit."
+            )
         return self._fit_or_continue(X, y, sample_weight, None, classes, True)
+
+    def _training_proba(self, X, y, sample_weight):
+        """The teacher's probabilities of the training rows: in-sample, or
+        each from a clone fitted on the other folds (``cv``)."""
+        if self.cv is None:
+            return self.teacher_.predict_proba(X)
+        params = None if sample_weight is None else {"sample_weight": sample_weight}
+        # cross_val_predict clones the teacher: a fitted one is refitted per fold.
+        return cross_val_predict(
+            self.teacher, X, y, cv=self.cv, method="predict_proba", params=params
+        )
 
     def _distil(self, X, y, sample_weight, X_unlabelled, classes, incremental):
         check_classification_targets(y)
@@ -357,10 +395,11 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
             )
         classes = classes if incremental and first_call else None
         n_classes = teacher_classes.size
-        proba = tempered(_checked_proba(self.teacher_, X, n_classes), self.temperature)
+        proba = _checked_proba(self._training_proba(X, y, sample_weight), n_classes)
+        proba = tempered(proba, self.temperature)
         weights = np.tile([1.0 - self.soft_weight, self.soft_weight], (X.shape[0], 1))
         if X_unlabelled is not None:
-            more = _checked_proba(self.teacher_, X_unlabelled, n_classes)
+            more = _checked_proba(self.teacher_.predict_proba(X_unlabelled), n_classes)
             X = _stack(X, X_unlabelled)
             y = np.concatenate([y, teacher_classes[np.argmax(more, axis=1)]])
             proba = np.vstack([proba, tempered(more, self.temperature)])
