@@ -32,7 +32,7 @@ from skbigmodel.compress import (
     prune,
     prune_schedule,
 )
-from skbigmodel.compress._distill import SoftTargets, tempered
+from skbigmodel.compress._distill_base import SoftTargets, tempered
 from skbigmodel.compress._prune import _kept_units, _unit_scores
 from skbigmodel.io import dump, load
 from skbigmodel.onnx import to_onnx
