@@ -13,6 +13,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import KFold, check_cv, cross_val_predict
+from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 
@@ -248,6 +249,22 @@ def test_cv_soft_targets_come_from_teachers_that_did_not_see_the_row(cv):
     assert distilled.teacher_.n_samples_fit_ == len(y)  # still fitted on all
     in_sample = tempered(distilled.teacher_.predict_proba(X), 2.0)
     assert np.abs(in_sample - seen.proba).max() > 0.5
+
+
+def test_cv_fold_teachers_get_the_sample_weights():
+    """Gaussian naive Bayes fitted with a weight of zero on some rows is the
+    one fitted without them (up to its variance floor): the fold teachers
+    must be those."""
+    X, y = _data()
+    weights = np.where(np.arange(len(y)) % 4 == 0, 0.0, 1.0)
+    distilled = DistilledClassifier(_recording(), GaussianNB(), cv=3)
+    distilled.fit(X, y, sample_weight=weights)
+    expected = np.empty((len(y), 3))
+    for train, test in check_cv(3, y, classifier=True).split(X, y):
+        kept = train[weights[train] > 0]
+        expected[test] = GaussianNB().fit(X[kept], y[kept]).predict_proba(X[test])
+    seen = distilled.student_.soft_targets_seen_
+    np.testing.assert_allclose(seen.proba, tempered(expected, 2.0), atol=1e-6)
 
 
 def test_cv_with_a_fitted_teacher_refits_clones_and_keeps_it():
