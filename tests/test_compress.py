@@ -12,6 +12,9 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier
+from sklearn.model_selection import KFold, check_cv, cross_val_predict
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 
 from skbigmodel import (
@@ -30,7 +33,7 @@ from skbigmodel.compress import (
     prune,
     prune_schedule,
 )
-from skbigmodel.compress._distill import SoftTargets, tempered
+from skbigmodel.compress._distill_base import SoftTargets, tempered
 from skbigmodel.compress._prune import _kept_units, _unit_scores
 from skbigmodel.io import dump, load
 from skbigmodel.onnx import to_onnx
@@ -191,6 +194,100 @@ def test_unfitted_teacher_is_fitted_on_the_same_data():
     assert distilled.teacher_.coef_.shape == (3, 8)
 
 
+class _RecordingStudent(MLPClassifier):
+    """An MLP student that keeps the soft targets it was trained on."""
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight=sample_weight)
+        self.soft_targets_seen_ = getattr(self, "_soft_targets", None)
+        return self
+
+
+def _recording():
+    return _RecordingStudent((12,), max_iter=8, random_state=0)
+
+
+def _knn_shares(X, y, train, test, n_neighbors=5, n_classes=3):
+    """Class shares of each test row's nearest training rows, by hand."""
+    X = X.astype(np.float64)
+    distances = ((X[test, None, :] - X[None, train, :]) ** 2).sum(axis=2)
+    nearest = y[train][np.argsort(distances, axis=1)[:, :n_neighbors]]
+    return np.stack([(nearest == c).mean(axis=1) for c in range(n_classes)], axis=1)
+
+
+def test_cv_none_distils_the_in_sample_probabilities(teacher):
+    """The default: the soft targets are the fitted teacher's probabilities of
+    the training rows, and the student is the one trained on them by hand."""
+    X, y = _data()
+    distilled = DistilledClassifier(_mlp(), teacher, temperature=3.0, cv=None)
+    distilled.fit(X, y)
+    by_hand = _mlp()
+    by_hand._soft_targets = SoftTargets(
+        np.tile([0.5, 0.5], (len(y), 1)), tempered(teacher.predict_proba(X), 3.0), 3.0
+    )
+    by_hand.fit(X, y)
+    assert _same(by_hand.coefs_, distilled.student_.coefs_)
+    assert by_hand.loss_curve_ == distilled.student_.loss_curve_
+
+
+@pytest.mark.parametrize("cv", [3, KFold(4, shuffle=True, random_state=0)])
+def test_cv_soft_targets_come_from_teachers_that_did_not_see_the_row(cv):
+    """A 5-nearest-neighbour teacher, whose probabilities are computed here
+    by hand: with cv, each row's soft targets are the class shares of its
+    neighbours among the other folds' rows, tempered."""
+    X, y = _data()
+    knn = KNeighborsClassifier(n_neighbors=5)
+    distilled = DistilledClassifier(_recording(), knn, temperature=2.0, cv=cv)
+    distilled.fit(X, y)
+    expected = np.empty((len(y), 3))
+    for train, test in check_cv(cv, y, classifier=True).split(X, y):
+        expected[test] = _knn_shares(X, y, train, test)
+    seen = distilled.student_.soft_targets_seen_
+    np.testing.assert_allclose(seen.proba, tempered(expected, 2.0), rtol=1e-12)
+    library = cross_val_predict(knn, X, y, cv=cv, method="predict_proba")
+    np.testing.assert_allclose(seen.proba, tempered(library, 2.0), rtol=1e-12)
+    assert distilled.teacher_.n_samples_fit_ == len(y)  # still fitted on all
+    in_sample = tempered(distilled.teacher_.predict_proba(X), 2.0)
+    assert np.abs(in_sample - seen.proba).max() > 0.5
+
+
+def test_cv_fold_teachers_get_the_sample_weights():
+    """Gaussian naive Bayes fitted with a weight of zero on some rows is the
+    one fitted without them (up to its variance floor): the fold teachers
+    must be those."""
+    X, y = _data()
+    weights = np.where(np.arange(len(y)) % 4 == 0, 0.0, 1.0)
+    distilled = DistilledClassifier(_recording(), GaussianNB(), cv=3)
+    distilled.fit(X, y, sample_weight=weights)
+    expected = np.empty((len(y), 3))
+    for train, test in check_cv(3, y, classifier=True).split(X, y):
+        kept = train[weights[train] > 0]
+        expected[test] = GaussianNB().fit(X[kept], y[kept]).predict_proba(X[test])
+    seen = distilled.student_.soft_targets_seen_
+    np.testing.assert_allclose(seen.proba, tempered(expected, 2.0), atol=1e-6)
+
+
+def test_cv_with_a_fitted_teacher_refits_clones_and_keeps_it():
+    """A fitted teacher is kept as teacher_ and labels the transfer set; the
+    training rows' soft targets come from unfitted clones on the folds."""
+    X, y = _data()
+    X_other, y_other = _data(seed=1)
+    given = KNeighborsClassifier(n_neighbors=5).fit(X_other, y_other)
+    before = given.predict_proba(X)
+    distilled = DistilledClassifier(_recording(), given, cv=3)
+    distilled.fit(X, y, X_unlabelled=X_other[:50])
+    assert distilled.teacher_ is given
+    assert np.array_equal(given.predict_proba(X), before)
+    seen, n = distilled.student_.soft_targets_seen_, len(y)
+    out_of_fold = cross_val_predict(
+        KNeighborsClassifier(n_neighbors=5), X, y, cv=3, method="predict_proba"
+    )
+    np.testing.assert_allclose(seen.proba[:n], tempered(out_of_fold, 2.0))
+    transfer = tempered(given.predict_proba(X_other[:50]), 2.0)
+    np.testing.assert_allclose(seen.proba[n:], transfer)
+    assert np.array_equal(seen.weights[n:], np.tile([0.0, 1.0], (50, 1)))
+
+
 def test_distilled_regressor_mixes_the_targets():
     X, y = make_regression(n_samples=200, n_features=6, noise=5.0, random_state=0)
     teacher = LinearRegressor(max_iter=20, random_state=0).fit(X, y)
@@ -231,6 +328,39 @@ def test_teacher_of_other_classes_is_refused(teacher):
         distilled.partial_fit(X, y, classes=[0, 1, 2, 3])
     assert _same(before, distilled.student_.coefs_)
     assert list(distilled.classes_) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "cv, match",
+    [
+        (1, "'cv' parameter"),
+        (2.5, "'cv' parameter"),
+        ("five", "'cv' parameter"),
+        ([(np.arange(150), np.arange(150, 300))], "only works for partitions"),
+        (KFold(400), "n_splits=400 greater than the number of samples"),
+    ],
+)
+def test_bad_cv_is_refused_and_the_model_kept(cv, match):
+    X, y = _data()
+    distilled = DistilledClassifier(_mlp(), KNeighborsClassifier(), cv=3).fit(X, y)
+    before = [W.copy() for W in distilled.student_.coefs_]
+    teacher_before = distilled.teacher_
+    distilled.set_params(cv=cv)
+    with pytest.raises(ValueError, match=match):
+        distilled.fit(X, y)
+    assert _same(before, distilled.student_.coefs_)
+    assert distilled.teacher_ is teacher_before
+
+
+def test_partial_fit_refuses_cv(teacher):
+    X, y = _data()
+    distilled = DistilledClassifier(_mlp(), teacher).fit(X, y)
+    before = [W.copy() for W in distilled.student_.coefs_]
+    distilled.set_params(cv=3)
+    with pytest.raises(ValueError, match="cv=3 is for fit"):
+        distilled.partial_fit(X, y)
+    assert _same(before, distilled.student_.coefs_)
+    assert distilled.student_.n_iter_ == 8
 
 
 def test_student_must_be_a_log_loss_classifier(teacher):

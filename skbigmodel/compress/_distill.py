@@ -1,190 +1,28 @@
 """Knowledge distillation of classifiers: a student trained on a teacher's soft targets.
 
-The student's loss is computed in the kernels (``_kernels/losses.py``,
-``DISTILLATION_LOSSES`` in ``_losses.py``): each target row carries the
-label, the weights of the hard and the soft term, and the teacher's
-tempered probabilities. This module only builds those rows and hands them
-to the student for the length of one fit.
+The soft targets of the training rows are the teacher's probabilities of
+them, in-sample or out-of-fold (``cv``); ``_distill_base.py`` hands them to
+the student's kernels as ``SoftTargets``.
 """
 
-from collections import namedtuple
 from numbers import Real
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import softmax
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    MetaEstimatorMixin,
-    clone,
-    is_classifier,
-)
-from sklearn.exceptions import NotFittedError
-from sklearn.utils import get_tags
+from sklearn.base import ClassifierMixin, is_classifier
+from sklearn.model_selection import cross_val_predict
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseStochasticEstimator
-from .._sklearn_compat import (
-    HasMethods,
-    Interval,
-    _check_sample_weight,
-    _fit_context,
-    validate_data,
+from .._sklearn_compat import HasMethods, Interval, _fit_context
+from ._distill_base import (
+    SoftTargets,
+    _checked_proba,
+    _DistilledBase,
+    _stack,
+    tempered,
 )
 
 __all__ = ["DistilledClassifier"]
-
-SoftTargets = namedtuple("SoftTargets", "weights proba temperature")
-SoftTargets.__doc__ = """What a student being distilled trains on besides its labels:
-weights (n, 2), each row's (hard, soft) coefficients; proba (n, k), the
-teacher's tempered probabilities (k = 1: of the class 1); the temperature."""
-
-
-def _is_fitted(estimator):
-    try:
-        check_is_fitted(estimator)
-    except NotFittedError:
-        return False
-    return True
-
-
-def tempered(proba, temperature):
-    """p^(1/T) renormalised, row by row, computed in logs (a zero stays zero)."""
-    with np.errstate(divide="ignore"):
-        logits = np.log(np.asarray(proba, dtype=np.float64)) / temperature
-    return softmax(logits, axis=1)
-
-
-def _checked_proba(teacher, X, n_classes):
-    proba = np.asarray(teacher.predict_proba(X), dtype=np.float64)
-    if proba.ndim != 2 or proba.shape[1] != n_classes:
-        raise ValueError(
-            f"The teacher's predict_proba returned shape {proba.shape}; "
-            f"expected (n_samples, {n_classes})."
-        )
-    if not (np.isfinite(proba).all() and (proba >= 0).all()):
-        raise ValueError(
-            "The teacher's predict_proba returned negative or non-finite "
-            "values: they cannot be distilled."
-        )
-    return proba
-
-
-def _stack(X, X_more):
-    if sp.issparse(X) or sp.issparse(X_more):
-        return sp.vstack([sp.csr_matrix(X), sp.csr_matrix(X_more)], format="csr")
-    return np.ascontiguousarray(np.vstack([X, X_more]))
-
-
-class _DistilledBase(MetaEstimatorMixin, BaseEstimator):
-    """Parameters, validation and delegation shared by the two distillers."""
-
-    def __init__(self, student, teacher, *, temperature=2.0, soft_weight=0.5):
-        self.student = student
-        self.teacher = teacher
-        self.temperature = temperature
-        self.soft_weight = soft_weight
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        student, teacher = get_tags(self.student), get_tags(self.teacher)
-        tags.input_tags.sparse = student.input_tags.sparse and teacher.input_tags.sparse
-        return tags
-
-    def _validate_X(self, X, reset=False):
-        kwargs = dict(accept_sparse="csr", dtype=[np.float64, np.float32])
-        return validate_data(self, X, reset=reset, **kwargs)
-
-    def _validate_Xy(self, X, y, reset):
-        return validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            order="C",
-        )
-
-    def _teacher_for(self, X, y, sample_weight, first_call):
-        """The fitted teacher: the given one if fitted, else a clone fitted on X, y."""
-        if not first_call:
-            return self.teacher_
-        if _is_fitted(self.teacher):
-            return self.teacher
-        teacher = clone(self.teacher)
-        if sample_weight is None:
-            return teacher.fit(X, y)
-        return teacher.fit(X, y, sample_weight=sample_weight)
-
-    def _unlabelled(self, X_unlabelled, X):
-        if X_unlabelled is None:
-            return None
-        X_unlabelled = self._validate_X(X_unlabelled, reset=False)
-        if X_unlabelled.shape[0] == 0:
-            raise ValueError("X_unlabelled holds no sample.")
-        return X_unlabelled.astype(X.dtype, copy=False)
-
-    def _train(self, X, y, sample_weight, soft, classes, incremental):
-        """Fit (or continue) ``student_`` on X, y with ``soft`` set on it."""
-        student = self.student_
-        if soft is not None:
-            student._soft_targets = soft
-        try:
-            if not incremental:
-                return student.fit(X, y, sample_weight=sample_weight)
-            if classes is None:
-                return student.partial_fit(X, y, sample_weight=sample_weight)
-            return student.partial_fit(
-                X, y, sample_weight=sample_weight, classes=classes
-            )
-        finally:
-            if soft is not None:
-                del student._soft_targets  # the fitted student is a plain one
-
-    def _fit_or_continue(self, X, y, sample_weight, X_unlabelled, classes, incremental):
-        """Atomic: on any error every attribute is restored as it was."""
-        saved = dict(self.__dict__)
-        try:
-            first_call = not (incremental and hasattr(self, "student_"))
-            X, y = self._validate_Xy(X, y, reset=first_call)
-            if sample_weight is not None:
-                sample_weight = _check_sample_weight(
-                    sample_weight, X, ensure_non_negative=True
-                )
-            X_unlabelled = self._unlabelled(X_unlabelled, X)
-            self._check_student()
-            self.teacher_ = self._teacher_for(X, y, sample_weight, first_call)
-            if first_call:
-                self.student_ = clone(self.student)
-            self._distil(X, y, sample_weight, X_unlabelled, classes, incremental)
-            return self
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
-
-    def _predicting(self):
-        check_is_fitted(self)
-        return self.student_
-
-    def predict(self, X):
-        """Predict with the student.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input samples.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The student's predictions.
-        """
-        student = self._predicting()
-        return student.predict(self._validate_X(X, reset=False))
 
 
 def _classifier_student(est):
@@ -229,6 +67,19 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
     soft_weight : float in [0, 1], default=0.5
         Weight of the soft term; 0 is the plain fit of the student on the
         labels (bit for bit).
+    cv : int, cross-validation generator or iterable, default=None
+        Where the soft targets of the training rows come from. None: from
+        the fitted teacher itself, which has seen them (and may have
+        learnt their labels by heart). Otherwise the splits of
+        :func:`~sklearn.model_selection.cross_val_predict` (an int k is
+        ``StratifiedKFold(k)``; the splits must partition the rows): each
+        row's soft targets are the probabilities of a clone of ``teacher``
+        fitted on the other folds, a teacher that has not seen the row.
+        These clones are fitted even when ``teacher`` is fitted (its
+        hyperparameters are used, not its weights). ``teacher_`` is as
+        with None, fitted on all the rows unless it was given fitted; it
+        labels ``X_unlabelled``. For ``fit`` only: ``partial_fit`` raises
+        if cv is set.
 
     Attributes
     ----------
@@ -236,7 +87,8 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
         The trained student: a plain fitted skbigmodel classifier, to
         predict, export to ONNX, prune or save on its own.
     teacher_ : estimator
-        The fitted teacher (the given one if it was fitted).
+        The fitted teacher (the given one if it was fitted). With ``cv``,
+        the fold clones are not kept.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     n_features_in_ : int
@@ -272,7 +124,14 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
         "teacher": [HasMethods(["fit", "predict_proba"])],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "soft_weight": [Interval(Real, 0, 1, closed="both")],
+        "cv": ["cv_object"],
     }
+
+    def __init__(self, student, teacher, *, temperature=2.0, soft_weight=0.5, cv=None):
+        super().__init__(
+            student, teacher, temperature=temperature, soft_weight=soft_weight
+        )
+        self.cv = cv
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -302,7 +161,7 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
             student.
         X_unlabelled : {array-like, sparse matrix}, default=None
             More samples without labels (a transfer set), each labelled by
-            the teacher's soft targets alone.
+            the soft targets of ``teacher_`` alone (also with ``cv``).
 
         Returns
         -------
@@ -332,7 +191,23 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
         self : object
             The updated distiller; unchanged if the call raises.
         """
+        if self.cv is not None:
+            raise ValueError(
+                f"cv={self.cv!r} is for fit: partial_fit has no folds to hold "
+                "out. Set cv=None to continue training with partial_fit."
+            )
         return self._fit_or_continue(X, y, sample_weight, None, classes, True)
+
+    def _training_proba(self, X, y, sample_weight):
+        """The teacher's probabilities of the training rows: in-sample, or
+        each from a clone fitted on the other folds (``cv``)."""
+        if self.cv is None:
+            return self.teacher_.predict_proba(X)
+        params = None if sample_weight is None else {"sample_weight": sample_weight}
+        # cross_val_predict clones the teacher: a fitted one is refitted per fold.
+        return cross_val_predict(
+            self.teacher, X, y, cv=self.cv, method="predict_proba", params=params
+        )
 
     def _distil(self, X, y, sample_weight, X_unlabelled, classes, incremental):
         check_classification_targets(y)
@@ -357,10 +232,11 @@ class DistilledClassifier(ClassifierMixin, _DistilledBase):
             )
         classes = classes if incremental and first_call else None
         n_classes = teacher_classes.size
-        proba = tempered(_checked_proba(self.teacher_, X, n_classes), self.temperature)
+        proba = _checked_proba(self._training_proba(X, y, sample_weight), n_classes)
+        proba = tempered(proba, self.temperature)
         weights = np.tile([1.0 - self.soft_weight, self.soft_weight], (X.shape[0], 1))
         if X_unlabelled is not None:
-            more = _checked_proba(self.teacher_, X_unlabelled, n_classes)
+            more = _checked_proba(self.teacher_.predict_proba(X_unlabelled), n_classes)
             X = _stack(X, X_unlabelled)
             y = np.concatenate([y, teacher_classes[np.argmax(more, axis=1)]])
             proba = np.vstack([proba, tempered(more, self.temperature)])

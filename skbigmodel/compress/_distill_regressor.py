@@ -8,7 +8,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 
 from .._sklearn_compat import HasMethods, Interval, _fit_context, validate_data
-from ._distill import _DistilledBase, _stack
+from ._distill_base import _DistilledBase, _stack
 
 __all__ = ["DistilledRegressor"]
 
