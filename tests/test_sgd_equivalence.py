@@ -239,11 +239,13 @@ def test_passive_aggressive_batch_takes_the_mean_step(learning_rate):
     np.testing.assert_allclose(ours.intercept_, [np.mean(tau * labels)], rtol=1e-12)
 
 
-@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(
+    ("n_classes", "penalty"), [(2, "l2"), (2, None), (3, "l2"), (3, None), (3, "l1")]
+)
 @pytest.mark.parametrize("learning_rate", ["pa1", "pa2"])
-@pytest.mark.parametrize("penalty", ["l2", None, "l1"])
 def test_sparse_passive_aggressive_is_the_dense_one(n_classes, learning_rate, penalty):
-    """The CSR kernels read each row's squared norm from its parts."""
+    """The CSR kernels read each row's squared norm from its parts (plain
+    SGD's kernel; with L1, the lazy kernel of the other optimisers)."""
     X, y = _classification(n_classes)
     X = np.where(np.abs(X) > 0.15, X, 0.0)
     X[3] = 0.0  # a row of zeros: no PA-I step
@@ -308,3 +310,16 @@ def test_passive_aggressive_refuses_other_solvers(params, Estimator):
     estimator = Estimator(loss, learning_rate="pa1", **params)
     with pytest.raises(ValueError, match="schedule of plain SGD"):
         estimator.fit(X, y)
+
+
+def test_float32_passive_aggressive_is_the_float64_one():
+    """float32 rows' squared norms and losses, dense and CSR."""
+    X, y = _classification(2)
+    X = np.where(np.abs(X) > 0.15, X, 0.0)
+    params = dict(PA, learning_rate="pa2", batch_size=16)
+    reference = LinearClassifier(**params).fit(X, y)
+    for data in (X.astype(np.float32), sp.csr_matrix(X, dtype=np.float32)):
+        model = LinearClassifier(**params).fit(data, y)
+        assert model.coef_.dtype == np.float32
+        np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-4)
