@@ -4,7 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.callback import CallbackSupportMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -28,6 +28,7 @@ from ._optimizers import (
     SCHEDULES,
     check_schedule,
     optimizer_bundle,
+    passive_aggressive_bundle,
     resolve_solver,
 )
 from ._penalties import PENALTIES, penalty_strengths
@@ -147,7 +148,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
     def _check_parameters(self, training):
         """ValueErrors for parameters that do not fit together (scikit-learn's
         constraints check each parameter alone)."""
-        check_schedule(training)
+        check_schedule(training, classifier=is_classifier(self))
 
     def _fit_atomic(self, X, y, sample_weight, validation, **kwargs):
         """Run ``_fit``; on any exception restore every attribute as it was."""
@@ -467,6 +468,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
             Z, Y = np.array([[-typw]]), np.array([[1.0]])
             return float(probe.reference(Z, Y, user_param)[1][0, 0])
 
+        optimizer = optimizer_bundle(training, step_unit, dloss)
         hyper = Hyper(
             loss=Loss(
                 loss.code,
@@ -474,9 +476,10 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
                 ONE_OUTPUT if self._n_outputs == 1 else SEVERAL_OUTPUTS,
             ),
             penalty=Penalty(float(a1), float(a2)),
-            optimizer=optimizer_bundle(training, step_unit, dloss),
+            optimizer=optimizer,
             weight_scale=float(weight_scale),
             fit_intercept=bool(getattr(self, "fit_intercept", True)),
+            pa=passive_aggressive_bundle(training, optimizer),
         )
         return hyper, loss_unit
 

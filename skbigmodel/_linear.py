@@ -36,8 +36,9 @@ _AUTO_SOLVER = (
         ``learning_rate="optimal"`` (scikit-learn's SGDClassifier, on
         mini-batches: on text features it reaches SGDClassifier's accuracy in
         as many epochs, each faster), and on dense X "adam" (which reaches
-        a better model in one epoch than plain SGD in five); ``solver_``
-        tells which was used.
+        a better model in one epoch than plain SGD in five); with
+        ``learning_rate="pa1"`` or ``"pa2"``, "sgd" with ``momentum=0`` on
+        either; ``solver_`` tells which was used.
 """
     + _LBFGS
 )
@@ -52,14 +53,22 @@ _SHARED_PARAMETERS = """
     l1_ratio : float, default=0.15
         Share of L1 in the elastic-net penalty (used with "elasticnet").
 {solver}    learning_rate_init : float, default=0.01
-        Initial step size.
-    learning_rate : {"constant", "invscaling", "adaptive", "optimal"}, default="constant"
+        Initial step size; for "pa1" and "pa2", the aggressiveness C
+        (scikit-learn's ``eta0``).
+    learning_rate : {"constant", "invscaling", "adaptive", "optimal", "pa1", \
+"pa2"}, default="constant"
         Step-size schedule: constant; ``learning_rate_init / t**power_t`` at
         optimiser step ``t``; divided by 5 whenever ``n_iter_no_change``
         epochs fail to improve by ``tol``; or, with ``solver="sgd"``,
         Bottou's ``1 / (alpha * (t0 + t))`` at the ``t``-th sample
         (scikit-learn's ``t0``), a batch of ``b`` rows taking ``b`` times
-        the step of one sample (see :ref:`optimisers`).
+        the step of one sample; or the passive-aggressive steps of plain
+        SGD (``solver="sgd"`` or "auto", ``momentum=0``; loss "hinge" for
+        classifiers, "epsilon_insensitive" for regressors, as in
+        scikit-learn) with C = ``learning_rate_init``: PA-I ``min(C, loss /
+        ||x||**2)``, PA-II ``loss / (||x||**2 + 1 / (2 C))``, per row; a
+        batch takes the mean of its rows' steps, which is scikit-learn's
+        with ``batch_size=1`` (see :ref:`optimisers`).
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
     momentum : float, default=0.9

@@ -59,6 +59,9 @@ class LossFunction:
         loss's domain (the Poisson deviance's y >= 0); None accepts any.
     smooth : the gradient is continuous, as L-BFGS's line search needs
         (the hinge, the perceptron's and the absolute-value losses' are not).
+    passive_aggressive : ``learning_rate="pa1"``/``"pa2"`` train it: scikit-learn's
+        hinge (classifiers) and epsilon-insensitive loss (regressors), whose
+        slope is 1 wherever the loss is positive.
     """
 
     code: int
@@ -72,6 +75,7 @@ class LossFunction:
     link: str = "identity"
     check_target: Callable | None = None
     smooth: bool = True
+    passive_aggressive: bool = False
 
     def parameter(self, est):
         """The value of ``param`` for the estimator ``est``, in y's units."""
@@ -238,6 +242,7 @@ REGRESSION_LOSSES = {
         "epsilon",
         degree=1,
         smooth=False,
+        passive_aggressive=True,
     ),
     "squared_epsilon_insensitive": LossFunction(
         kernels.SQUARED_EPSILON_INSENSITIVE, _squared_epsilon_insensitive, "epsilon"
@@ -253,7 +258,9 @@ REGRESSION_LOSSES = {
 # The losses of the margin y * t (labels +-1), and the regression losses on
 # those labels: a classifier trains one output per class (one-vs-rest).
 MARGIN_LOSSES = {
-    "hinge": LossFunction(kernels.HINGE, _hinge, 1.0, margin=True, smooth=False),
+    "hinge": LossFunction(
+        kernels.HINGE, _hinge, 1.0, margin=True, smooth=False, passive_aggressive=True
+    ),
     "perceptron": LossFunction(kernels.HINGE, _hinge, 0.0, margin=True, smooth=False),
     "squared_hinge": LossFunction(
         kernels.SQUARED_HINGE, _squared_hinge, 1.0, margin=True

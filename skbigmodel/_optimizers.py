@@ -14,13 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._kernels import optimizers as kernels
-from ._kernels.bundles import Optimizer
+from ._kernels.bundles import Optimizer, PassiveAggressive
+from ._losses import MARGIN_LOSSES, REGRESSION_LOSSES
 from ._penalties import soft_threshold
 
 __all__ = [
     "FULL_BATCH_SOLVERS",
     "LINEAR_SCHEDULES",
     "OPTIMIZERS",
+    "PASSIVE_AGGRESSIVE",
+    "passive_aggressive_bundle",
     "resolve_solver",
     "SCHEDULES",
     "Solver",
@@ -80,8 +83,16 @@ SCHEDULES = {
     "adaptive": kernels.CONSTANT,
 }
 # The linear models' schedules add Bottou's "optimal" 1 / (alpha (t0 + t)),
-# a schedule of plain SGD (see ``optimal_schedule``).
-LINEAR_SCHEDULES = {**SCHEDULES, "optimal": kernels.OPTIMAL}
+# a schedule of plain SGD (see ``optimal_schedule``), and the
+# passive-aggressive steps of plain SGD: a constant rate C in the kernels
+# (the penalty's step, as in scikit-learn), each row's gradient scaled to
+# its own PA step (``Hyper.pa``, see ``passive_aggressive_bundle``).
+PASSIVE_AGGRESSIVE = ("pa1", "pa2")
+LINEAR_SCHEDULES = {
+    **SCHEDULES,
+    "optimal": kernels.OPTIMAL,
+    **{name: kernels.CONSTANT for name in PASSIVE_AGGRESSIVE},
+}
 
 
 def optimal_schedule(alpha, dloss):
@@ -119,16 +130,25 @@ AUTO_DENSE = dict(solver="adam")
 def resolve_solver(est, sparse, fitted=None):
     """``est`` as the kernels see it: solver="auto" replaced by what it means
     for dense or sparse X, or by ``fitted`` (the solver of the model being
-    continued by partial_fit or warm_start)."""
+    continued by partial_fit or warm_start). With a passive-aggressive
+    schedule "auto" is plain SGD, the schedule's only solver."""
     if est.solver != "auto":
         return est
+    if getattr(est, "learning_rate", None) in PASSIVE_AGGRESSIVE:
+        return _Resolved(est, solver="sgd", momentum=0.0)
     if fitted is not None:
         return _Resolved(est, **(AUTO_SPARSE if fitted == "sgd" else AUTO_DENSE))
     return _Resolved(est, **(AUTO_SPARSE if sparse else AUTO_DENSE))
 
 
-def check_schedule(est):
-    """The ValueErrors of a schedule that does not fit the other parameters."""
+def check_schedule(est, classifier=False):
+    """The ValueErrors of a schedule that does not fit the other parameters;
+    ``classifier``: ``est``'s loss is one of ``MARGIN_LOSSES`` (or the
+    log-loss), else of ``REGRESSION_LOSSES``."""
+    if est.learning_rate in PASSIVE_AGGRESSIVE:
+        _check_passive_aggressive(
+            est, MARGIN_LOSSES if classifier else REGRESSION_LOSSES
+        )
     if est.learning_rate != "optimal":
         return
     if est.solver != "sgd":
@@ -141,6 +161,40 @@ def check_schedule(est):
             "learning_rate='optimal' needs alpha > 0: its step "
             "1 / (alpha * (t0 + t)) is set by alpha (also with penalty=None)."
         )
+
+
+def _check_passive_aggressive(est, losses):
+    name = getattr(est, "loss", "log_loss")  # LogisticClassifier has no `loss`
+    entry = losses.get(name)
+    if entry is None or not entry.passive_aggressive:
+        allowed = [key for key, value in losses.items() if value.passive_aggressive]
+        raise ValueError(
+            f"learning_rate={est.learning_rate!r} (passive-aggressive) works "
+            f"with loss={allowed[0]!r} only, as in scikit-learn; got loss="
+            f"{name!r}. Its step loss / |x|^2 zeroes a loss of slope 1: use "
+            f"loss={allowed[0]!r}, or another schedule."
+        )
+    if est.solver != "sgd" or est.momentum != 0:
+        raise ValueError(
+            f"learning_rate={est.learning_rate!r} (passive-aggressive) is a "
+            f"schedule of plain SGD: solver='sgd' (or 'auto') with momentum=0; "
+            f"got solver={est.solver!r}, momentum={est.momentum!r}."
+        )
+
+
+def passive_aggressive_bundle(est, optimizer):
+    """The kernels' ``PassiveAggressive`` bundle (``Hyper.pa``), or None for
+    the other schedules. ``optimizer``: the ``Optimizer`` bundle, whose
+    constant rate is C (``learning_rate_init``, scikit-learn's ``eta0``) in
+    the network's units: PA-I's cap. PA-II's offset 1 / (2 C) is in the
+    units of |x|^2, which standardised targets leave alone (the allowed
+    losses have degree 1: loss and step scale alike)."""
+    if est.learning_rate not in PASSIVE_AGGRESSIVE:
+        return None
+    if est.learning_rate == "pa1":
+        return PassiveAggressive(cap=optimizer.lr, offset=0.0, lr=optimizer.lr)
+    offset = 0.5 / float(est.learning_rate_init)
+    return PassiveAggressive(cap=float("inf"), offset=offset, lr=optimizer.lr)
 
 
 def optimizer_bundle(est, step_unit=1.0, dloss=None):

@@ -11,8 +11,9 @@ and float32, 32- and 64-bit sparse indices), printing one line per path,
 so that the compiled kernels land in the cache (``__pycache__`` beside the
 package, or ``NUMBA_CACHE_DIR``) and later processes load them instead of
 compiling. A kernel is compiled for the loss and the solver it trains
-with (only their code), so ``--all`` adds every loss x solver pair, which
-takes many times longer; the default compiles the defaults of each
+with (only their code), so ``--all`` adds every loss x solver pair and
+the passive-aggressive schedules (kernels of their own), which takes many
+times longer; the default compiles the defaults of each
 estimator and the log-loss classifier. Paths already cached take a fraction of a
 second.
 """
@@ -76,6 +77,23 @@ def _paths(every_solver=False):
                         LinearRegressor(loss, solver=solver),
                         options,
                     )
+            if every_solver:  # the passive-aggressive steps: kernels of their own
+                yield (
+                    f"LinearClassifier('hinge', learning_rate='pa1'), {where}",
+                    LinearClassifier("hinge", learning_rate="pa1"),
+                    options,
+                )
+                yield (
+                    "LinearRegressor('epsilon_insensitive', solver='sgd', "
+                    f"learning_rate='pa1'), {where}",
+                    LinearRegressor(
+                        "epsilon_insensitive",
+                        solver="sgd",
+                        momentum=0.0,
+                        learning_rate="pa1",
+                    ),
+                    options,
+                )
                 yield (
                     f"MLPClassifier(solver={solver!r}), {where}",
                     MLPClassifier((4,), solver=solver),

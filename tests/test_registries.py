@@ -187,6 +187,20 @@ def test_loss_smooth_flag_is_its_gradient_s(name):
     assert (largest < 1e-2) if entry.smooth else (largest > 0.1), largest
 
 
+@pytest.mark.parametrize(
+    "name", [name for name, entry in LOSSES.items() if entry.passive_aggressive]
+)
+def test_passive_aggressive_losses_have_slope_one(name):
+    """The PA step loss / |x|^2 is a step length along the gradient only for
+    a loss whose slope is 1 wherever it is positive (and 0 elsewhere)."""
+    entry = LOSSES[name]
+    Z, Y = _loss_problem(name, np.random.default_rng(5), n=200)
+    losses, grads = entry.reference(Z[:, :1], Y[:, :1], _param(entry))
+    slope = np.abs(grads[:, 0])
+    assert (losses > 0).any() and (losses == 0).any()
+    np.testing.assert_array_equal(slope, np.where(losses > 0, 1.0, 0.0))
+
+
 def _classifier_for(name):
     if name == "multilabel":
         X, y = make_classification(n_samples=120, n_features=6, random_state=0)

@@ -19,7 +19,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import SGDClassifier, SGDRegressor
 from sklearn.preprocessing import scale
 
-from skbigmodel import LinearClassifier, LinearRegressor
+from skbigmodel import LinearClassifier, LinearRegressor, LogisticClassifier
 from skbigmodel._losses import CLASSIFIER_LOSS_NAMES
 
 SCHEDULES = ["constant", "invscaling", "optimal"]
@@ -158,3 +158,168 @@ def test_sparse_averaging_is_the_dense_one(learning_rate):
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10)
     assert sparse.coef_.shape == (3, X.shape[1])
+
+
+# Passive-aggressive: scikit-learn trains "pa1"/"pa2" with the hinge
+# (classifiers) and the epsilon-insensitive loss (regressors) only; eta0 is C.
+PA = dict(learning_rate_init=0.1, alpha=0.01, **COMMON, **OURS)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("learning_rate", ["pa1", "pa2"])
+@pytest.mark.parametrize("penalty", ["l2", None])
+@pytest.mark.parametrize("average", [False, True])
+def test_passive_aggressive_classifier_is_sgdclassifier(
+    n_classes, learning_rate, penalty, average
+):
+    X, y = _classification(n_classes)
+    params = dict(learning_rate=learning_rate, penalty=penalty, average=average)
+    ours = LinearClassifier("hinge", **params, **PA)
+    theirs = SGDClassifier(loss="hinge", eta0=0.1, alpha=0.01, **params, **COMMON)
+    _assert_same_model(*_fit_both(ours, theirs, X, y))
+
+
+@pytest.mark.parametrize("learning_rate", ["pa1", "pa2"])
+@pytest.mark.parametrize("penalty", ["l2", None])
+@pytest.mark.parametrize("average", [False, True])
+def test_passive_aggressive_regressor_is_sgdregressor(learning_rate, penalty, average):
+    """Across our target standardisation: C caps the step in y's units."""
+    X, y = make_regression(n_samples=150, n_features=6, noise=1.0, random_state=0)
+    X, y = scale(X) / 5, y / 20 + 3
+    params = dict(learning_rate=learning_rate, penalty=penalty, average=average)
+    ours = LinearRegressor("epsilon_insensitive", **params, **PA)
+    theirs = SGDRegressor(
+        loss="epsilon_insensitive", eta0=0.1, alpha=0.01, **params, **COMMON
+    )
+    _assert_same_model(*_fit_both(ours, theirs, X, y))
+
+
+@pytest.mark.parametrize("learning_rate", ["pa1", "pa2"])
+def test_passive_aggressive_sample_weight_is_sgdclassifier(learning_rate):
+    """Sample weights multiply each row's step, as in scikit-learn (ours are
+    relative to their mean: here 1)."""
+    X, y = _classification(2)
+    sample_weight = np.random.default_rng(0).uniform(0.2, 1.8, len(y))
+    sample_weight /= sample_weight.mean()
+    ours = LinearClassifier("hinge", learning_rate=learning_rate, **PA)
+    theirs = SGDClassifier(
+        loss="hinge", eta0=0.1, alpha=0.01, learning_rate=learning_rate, **COMMON
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs.fit(X, y, sample_weight=sample_weight)
+    ours.fit(X, y, sample_weight=sample_weight, intercept_init=np.zeros(1))
+    _assert_same_model(ours, theirs)
+
+
+@pytest.mark.parametrize("learning_rate", ["pa1", "pa2"])
+def test_passive_aggressive_batch_takes_the_mean_step(learning_rate):
+    """A batch of several rows takes the mean of the steps its rows would
+    take alone from the batch's starting point."""
+    X, y = _classification(2)
+    X, y = X[:8] * 5, y[:8]
+    C = 0.3
+    ours = LinearClassifier(
+        learning_rate=learning_rate,
+        learning_rate_init=C,
+        batch_size=8,
+        max_iter=1,
+        tol=None,
+        shuffle=False,
+        penalty=None,
+    ).fit(X, y, intercept_init=np.zeros(1))
+    assert ours.solver_ == "sgd"  # "auto": plain SGD, the schedule's solver
+    labels, sqnorm = 2.0 * y - 1.0, (X**2).sum(axis=1)
+    # from zero every row has the hinge loss 1
+    if learning_rate == "pa1":
+        tau = np.minimum(C, 1.0 / sqnorm)
+    else:
+        tau = 1.0 / (sqnorm + 0.5 / C)
+    np.testing.assert_allclose(ours.coef_[0], (tau * labels) @ X / 8, rtol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, [np.mean(tau * labels)], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("n_classes", "penalty"), [(2, "l2"), (2, None), (3, "l2"), (3, None), (3, "l1")]
+)
+@pytest.mark.parametrize("learning_rate", ["pa1", "pa2"])
+def test_sparse_passive_aggressive_is_the_dense_one(n_classes, learning_rate, penalty):
+    """The CSR kernels read each row's squared norm from its parts (plain
+    SGD's kernel; with L1, the lazy kernel of the other optimisers)."""
+    X, y = _classification(n_classes)
+    X = np.where(np.abs(X) > 0.15, X, 0.0)
+    X[3] = 0.0  # a row of zeros: no PA-I step
+    params = dict(
+        PA,
+        learning_rate=learning_rate,
+        penalty=penalty,
+        batch_size=16,
+        shuffle=True,
+        random_state=0,
+        average=7 if penalty != "l1" else False,
+    )
+    dense = LinearClassifier(**params).fit(X, y)
+    sparse = LinearClassifier(**params).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10)
+
+
+def test_sparse_passive_aggressive_regressor_is_the_dense_one():
+    X, y = make_regression(n_samples=150, n_features=6, noise=1.0, random_state=0)
+    X = np.where(np.abs(X) > 0.5, X, 0.0)
+    params = dict(PA, learning_rate="pa1", batch_size=16)
+    dense = LinearRegressor("epsilon_insensitive", **params).fit(X, y)
+    sparse = LinearRegressor("epsilon_insensitive", **params)
+    sparse.fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        LinearClassifier("log_loss", solver="sgd", momentum=0.0),
+        LinearClassifier("squared_hinge", solver="sgd", momentum=0.0),
+        LinearClassifier("epsilon_insensitive", solver="sgd", momentum=0.0),
+        LinearRegressor("squared_error", solver="sgd", momentum=0.0),
+        LinearRegressor("huber", solver="sgd", momentum=0.0),
+        LogisticClassifier(),
+    ],
+)
+@pytest.mark.parametrize("learning_rate", ["pa1", "pa2"])
+def test_passive_aggressive_refuses_other_losses(estimator, learning_rate):
+    X, y = _classification(2)
+    estimator.set_params(learning_rate=learning_rate)
+    with pytest.raises(ValueError, match="passive-aggressive.*works with loss="):
+        estimator.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="adam"),
+        dict(solver="rmsprop"),
+        dict(solver="lbfgs"),
+        dict(solver="sgd"),  # momentum=0.9
+    ],
+)
+@pytest.mark.parametrize("Estimator", [LinearClassifier, LinearRegressor])
+def test_passive_aggressive_refuses_other_solvers(params, Estimator):
+    loss = "hinge" if Estimator is LinearClassifier else "epsilon_insensitive"
+    X, y = _classification(2)
+    estimator = Estimator(loss, learning_rate="pa1", **params)
+    with pytest.raises(ValueError, match="schedule of plain SGD"):
+        estimator.fit(X, y)
+
+
+def test_float32_passive_aggressive_is_the_float64_one():
+    """float32 rows' squared norms and losses, dense and CSR."""
+    X, y = _classification(2)
+    X = np.where(np.abs(X) > 0.15, X, 0.0)
+    params = dict(PA, learning_rate="pa2", batch_size=16)
+    reference = LinearClassifier(**params).fit(X, y)
+    for data in (X.astype(np.float32), sp.csr_matrix(X, dtype=np.float32)):
+        model = LinearClassifier(**params).fit(data, y)
+        assert model.coef_.dtype == np.float32
+        np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-4)

@@ -32,6 +32,7 @@ __all__ = [
     "MLPData",
     "MLPScratch",
     "Optimizer",
+    "PassiveAggressive",
     "Penalty",
     "Segment",
     "State",
@@ -91,11 +92,20 @@ exponent, t0: "optimal"'s offset, in samples); momentum belongs to SGD (with or 
 beta_1 and beta_2 to Adam
 (beta_2 is rho for RMSprop), eps to Adam and RMSprop."""
 
-Hyper = namedtuple("Hyper", "loss penalty optimizer weight_scale fit_intercept")
+PassiveAggressive = namedtuple("PassiveAggressive", "cap offset lr")
+PassiveAggressive.__doc__ = """The passive-aggressive step of each row (``passive_aggressive.py``):
+tau = min(cap, loss / (|x|^2 + offset)), cap = C and offset = 0 for PA-I,
+cap = inf and offset = 1 / (2 C) for PA-II; lr the optimiser's (constant)
+step, which the row's gradient factor tau / lr divides out."""
+
+Hyper = namedtuple(
+    "Hyper", "loss penalty optimizer weight_scale fit_intercept pa", defaults=(None,)
+)
 Hyper.__doc__ = """Everything a kernel needs to know of the objective and the step.
 
 weight_scale turns summed sample weights into a mean: the number of
-training rows over their total weight."""
+training rows over their total weight. pa a ``PassiveAggressive`` bundle
+("pa1", "pa2"), or None: then no passive-aggressive code is compiled."""
 
 # -- what is trained, and on what -------------------------------------------
 

@@ -12,6 +12,7 @@ from .._jit import jit
 from .losses import outputs_grad
 from .memory import CACHE_LINE_FLOATS, PREFETCH_SPARSE_ROWS, prefetch
 from .optimizers import step_coord
+from .passive_aggressive import pa_rescale_csr
 
 
 @jit
@@ -75,14 +76,15 @@ def prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, t):
 
 
 @jit(inline="always")
-def csr_rows_grad(scratch, data, order, start, stop, b, alpha, loss, first, last):
+def csr_rows_grad(scratch, data, order, start, stop, b, alpha, loss, first, last, pa):
     """Gradients of the rows of slices first .. last - 1 of a batch on CSR X.
 
     A batch's rows order[start:stop] are cut into n_parts slices; a row's
     output is b + alpha * (its partial dots, scratch.dots, summed in part
     order). Writes scratch.row_grads (sw_i dloss_i/doutputs) and each
     slice's sums: part_sums[t, :k] of the gradients, part_sums[t, k] of the
-    losses.
+    losses. ``pa`` (``Hyper.pa``): the passive-aggressive steps scale the
+    rows' gradients (``passive_aggressive.py``); None compiles nothing.
     """
     dots, row_grads, part_sums = scratch.dots, scratch.row_grads, scratch.part_sums
     Y, sw = data.Y, data.sw
@@ -107,6 +109,19 @@ def csr_rows_grad(scratch, data, order, start, stop, b, alpha, loss, first, last
             loss,
             row_grads[lo - start : hi - start],
             part_sums[t],
+        )
+        pa_rescale_csr(
+            pa,
+            data,
+            outputs,
+            row_grads,
+            lo - start,
+            order,
+            lo,
+            hi - lo,
+            loss,
+            part_sums,
+            t,
         )
 
 

@@ -192,7 +192,9 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
                     dots[t, r - start, c] = acc
         meeting += 1
         barrier(counter, n_workers, meeting)
-        csr_rows_grad(scratch, csr, order, start, stop, b, 1.0, hyper.loss, first, last)
+        csr_rows_grad(
+            scratch, csr, order, start, stop, b, 1.0, hyper.loss, first, last, hyper.pa
+        )
         meeting += 1
         barrier(counter, n_workers, meeting)
         for t in range(first, last):  # the batch's rows are still in cache

@@ -99,7 +99,17 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
         meeting += 1
         barrier(counter, n_workers, meeting)
         csr_rows_grad(
-            scratch, csr, order, start, stop, b, alpha, hyper.loss, first, last
+            scratch,
+            csr,
+            order,
+            start,
+            stop,
+            b,
+            alpha,
+            hyper.loss,
+            first,
+            last,
+            hyper.pa,
         )
         meeting += 1
         barrier(counter, n_workers, meeting)

@@ -21,13 +21,14 @@ from .bundles import Penalty
 from .losses import one_output_grad, outputs_grad
 from .memory import PREFETCH_ROWS, prefetch_sample
 from .optimizers import intercept_step_size, step_size, update_range
+from .passive_aggressive import pa_rescale_one, pa_rescale_rows
 from .sync import barrier
 
 NO_PENALTY = Penalty(0.0, 0.0)  # intercepts are not penalised
 
 
 @jit(fastmath=DOT_MATH)
-def dense_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
+def dense_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g, pa=None):
     """Weighted loss and gradient of rows order[lo:hi] of ``data`` (a
     ``DenseData``); ``loss`` a ``Loss`` bundle.
 
@@ -39,19 +40,21 @@ def dense_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
     row at a time for the log-loss, 0.82-0.93x for the squared error).
     Several outputs: the rows are gathered into ``rows`` (>= hi - lo rows)
     for two BLAS products. ``rows`` is None for one output: which of the
-    two is compiled follows from its type.
+    two is compiled follows from its type. ``pa`` (``Hyper.pa``): the
+    passive-aggressive steps scale the rows' gradients
+    (``passive_aggressive.py``); None compiles nothing.
     """
     X, Y, sw = data
     for r in range(lo, min(lo + PREFETCH_ROWS, hi)):
         prefetch_sample(X, Y, sw, order[r])
-    return rows_grad_of(data, order, lo, hi, W, b, loss, grad, rows, z, g)
+    return rows_grad_of(data, order, lo, hi, W, b, loss, grad, rows, z, g, pa)
 
 
-def rows_grad_of(data, order, lo, hi, W, b, loss, grad, rows, z, g):
+def rows_grad_of(data, order, lo, hi, W, b, loss, grad, rows, z, g, pa):
     """``dense_rows_grad`` after the prefetch (compiled code only)."""
 
 
-def _one_output_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
+def _one_output_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g, pa):
     """One output: three passes over the chunk, whose rows stay in L1."""
     X, Y, sw = data
     p = W.shape[0]
@@ -83,7 +86,8 @@ def _one_output_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
         t[r] = acc
     for r in range(m):
         t[r] += b[0]
-    value, grad[p] = one_output_grad(t[:m], d[:m], Y, sw, order, lo, loss)
+    value, grad_b = one_output_grad(t[:m], d[:m], Y, sw, order, lo, loss)
+    grad[p] = pa_rescale_one(pa, X, order, lo, m, t, d, grad_b)
     # updates, four rows at a time (each grad_w[j] loaded once for four)
     grad_w = grad[:p]
     grad_w[:] = 0.0
@@ -106,7 +110,7 @@ def _one_output_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
     return value
 
 
-def _gathered_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
+def _gathered_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g, pa):
     """Several outputs: rows gathered for two BLAS products."""
     X, Y, sw = data
     p, k = W.shape
@@ -122,6 +126,7 @@ def _gathered_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
         for c in range(k):
             z[r, c] += b[c]
     value = outputs_grad(z, Y, sw, order, lo, m, loss, g, grad[p * k :])
+    pa_rescale_rows(pa, rows, z, g, Y, order, lo, m, loss, grad, p * k)
     np.dot(rows[:m].T, g[:m], grad[: p * k].reshape((p, k)))
     return value
 
@@ -129,7 +134,7 @@ def _gathered_rows_grad(data, order, lo, hi, W, b, loss, grad, rows, z, g):
 # A function of its own, compiled with dense_rows_grad's options: an inlined
 # overload would be compiled twice (once for its type, once inlined).
 @overload(rows_grad_of, jit_options=dict(KERNEL_OPTIONS, fastmath=DOT_MATH))
-def _rows_grad_of(data, order, lo, hi, W, b, loss, grad, rows, z, g):
+def _rows_grad_of(data, order, lo, hi, W, b, loss, grad, rows, z, g, pa):
     if isinstance(rows, (types.NoneType, types.Omitted)):
         return _one_output_rows_grad
     return _gathered_rows_grad
@@ -202,6 +207,7 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
                 rows_of(rows, c),
                 z[c],
                 g[c],
+                hyper.pa,
             )
         meeting += 1
         barrier(counter, n_workers, meeting)
