@@ -71,7 +71,7 @@ SPARSE = {
 }
 
 FUZZ = settings(
-    max_examples=80,
+    max_examples=50,
     deadline=None,
     derandomize=True,  # the same examples on every run: CI is reproducible
     database=None,
