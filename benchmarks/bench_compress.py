@@ -487,6 +487,15 @@ def quantisation(data, dense, args, out):
     )
 
 
+def _floats(text):
+    """A comma-separated list of numbers, as an argparse type."""
+    return [float(v) for v in text.split(",")]
+
+
+def _ints(text):
+    return [int(v) for v in text.split(",")]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -502,13 +511,12 @@ def main():
     parser.add_argument("--teacher-alpha", type=float, default=1e-2)
     parser.add_argument("--val-size", type=int, default=800)
     parser.add_argument("--val-seeds", type=int, default=3)
-    numbers = lambda kind: lambda text: [kind(v) for v in text.split(",")]  # noqa: E731
-    parser.add_argument("--grid-alphas", type=numbers(float), default=[3e-3, 1e-2])
-    parser.add_argument("--grid-epochs", type=numbers(int), default=[150, 300])
+    parser.add_argument("--grid-alphas", type=_floats, default=[3e-3, 1e-2])
+    parser.add_argument("--grid-epochs", type=_ints, default=[150, 300])
     parser.add_argument(
-        "--grid-temperatures", type=numbers(float), default=[2.0, 3.0, 4.0, 6.0]
+        "--grid-temperatures", type=_floats, default=[2.0, 3.0, 4.0, 6.0]
     )
-    parser.add_argument("--grid-weights", type=numbers(float), default=[0.5, 0.7, 0.9])
+    parser.add_argument("--grid-weights", type=_floats, default=[0.5, 0.7, 0.9])
     parser.add_argument(
         "--sections",
         default="distillation,selection,pruning,quantisation",
