@@ -12,7 +12,8 @@ competitor timed right before ours on the same data):
    non-zeros a row), ``loss="log_loss"`` and ``"hinge"``, over the penalty
    grid alpha in {1e-4, 1e-5, 1e-6, 1e-7}: ``SGDClassifier``'s test accuracy
    after 5 epochs, and ours (defaults but ``alpha``: ``solver="auto"`` is
-   plain SGD with the "optimal" schedule on sparse X) after 1 to 10 epochs,
+   plain SGD with the "optimal" schedule on sparse X, its first step capped
+   at 1 with the log-loss) after 1 to 10 epochs,
    with the time of each fit; then the time we take to reach
    ``SGDClassifier``'s best 5-epoch accuracy at its best alpha, and Vowpal
    Wabbit (``pip install vowpalwabbit``; one thread, from its cache, adaptive

@@ -10,7 +10,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-__all__ = ["estimator_state", "mlp_raw_outputs", "run_python", "sparse_classification"]
+__all__ = [
+    "estimator_state",
+    "mlp_raw_outputs",
+    "run_python",
+    "sparse_classification",
+    "text_like_classification",
+]
 
 
 def sparse_classification(n_samples=800, n_features=300, density=0.05, seed=0):
@@ -26,6 +32,23 @@ def sparse_classification(n_samples=800, n_features=300, density=0.05, seed=0):
     )
     w = rng.standard_normal(n_features)
     y = (X @ w + 0.1 * rng.standard_normal(n_samples) > 0).astype(int)
+    return X, y
+
+
+def text_like_classification(n_samples, n_features=16384, nnz=30, seed=0):
+    """bench_linear's CSR case, smaller: rows of ~``nnz`` columns drawn with
+    probability ~ 1/sqrt(j), tf-idf-like values, unit L2 norm; a noisy
+    binary target (logistic in a linear score)."""
+    rng = np.random.default_rng(seed)
+    uniform = rng.random((n_samples, nnz))
+    cols = (uniform * uniform * n_features).astype(np.int64).ravel()
+    values = rng.lognormal(0.0, 0.5, cols.size) * (1.0 + 0.25 * np.log1p(cols))
+    indptr = np.arange(0, cols.size + 1, nnz)
+    X = sp.csr_matrix((values, cols, indptr), shape=(n_samples, n_features))
+    X.sum_duplicates()
+    X = X.multiply(1.0 / np.sqrt(X.multiply(X).sum(axis=1))).tocsr()
+    scores = X @ rng.standard_normal(n_features)
+    y = (rng.random(n_samples) < expit(3.0 * scores / scores.std())).astype(int)
     return X, y
 
 

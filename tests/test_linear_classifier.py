@@ -13,7 +13,7 @@ from sklearn.preprocessing import scale
 from skbigmodel import LinearClassifier, LinearRegressor, LogisticClassifier
 from skbigmodel._losses import CLASSIFIER_LOSS_NAMES
 
-from ._helpers import sparse_classification
+from ._helpers import sparse_classification, text_like_classification
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +129,37 @@ def test_optimal_schedule_learns_sparse_text_like_data():
     X, y = sparse_classification(n_samples=3000, n_features=2000, density=0.01)
     clf = LinearClassifier(alpha=1e-5, random_state=0, max_iter=10).fit(X, y)
     assert clf.score(X, y) > 0.9
+
+
+def test_auto_log_loss_on_sparse_reaches_sgdclassifier_in_fewer_epochs():
+    # solver="auto" on sparse X with the log-loss caps the first step of
+    # "optimal" at 1: one epoch beats SGDClassifier's five, which the
+    # uncapped schedule (scikit-learn's, set explicitly) does not
+    X, y = text_like_classification(20_000, n_features=4096)
+    X_train, y_train, X_test, y_test = X[:10_000], y[:10_000], X[10_000:], y[10_000:]
+    common = dict(alpha=1e-6, tol=None, random_state=0)
+    reference = SGDClassifier(loss="log_loss", max_iter=5, **common)
+    target = reference.fit(X_train, y_train).score(X_test, y_test)
+    ours = LinearClassifier("log_loss", max_iter=1, **common).fit(X_train, y_train)
+    assert ours.solver_ == "sgd"
+    assert ours.score(X_test, y_test) >= target
+    uncapped = LinearClassifier(
+        "log_loss",
+        solver="sgd",
+        momentum=0.0,
+        learning_rate="optimal",
+        max_iter=1,
+        **common,
+    ).fit(X_train, y_train)
+    assert uncapped.score(X_test, y_test) < target
+    logistic = LogisticClassifier(max_iter=1, **common).fit(X_train, y_train)
+    np.testing.assert_array_equal(logistic.coef_, ours.coef_)
+    # the hinge loss keeps scikit-learn's schedule
+    hinge = LinearClassifier(max_iter=1, **common).fit(X_train, y_train)
+    explicit = LinearClassifier(
+        solver="sgd", momentum=0.0, learning_rate="optimal", max_iter=1, **common
+    ).fit(X_train, y_train)
+    np.testing.assert_array_equal(hinge.coef_, explicit.coef_)
 
 
 @pytest.mark.parametrize("quantile", [0.2, 0.5, 0.9])
