@@ -57,8 +57,8 @@ def part_range(bounds, i, t):
 
 
 @jit(inline="always")
-def prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, t):
-    """Prefetch what part t of the rows ahead of order[r] will read.
+def prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, first, last):
+    """Prefetch what parts first .. last - 1 of the rows ahead of order[r] will read.
 
     Shuffled rows defeat the hardware prefetcher: ask for the bounds of a
     row 2 * PREFETCH_SPARSE_ROWS ahead, then, once they are in cache, for
@@ -70,7 +70,7 @@ def prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, t):
         prefetch(flat_bounds, order[r + 2 * PREFETCH_SPARSE_ROWS] * bounds.shape[1])
     if r + PREFETCH_SPARSE_ROWS < n:
         i = order[r + PREFETCH_SPARSE_ROWS]
-        for q in range(bounds[i, t], bounds[i, t + 1], CACHE_LINE_FLOATS):
+        for q in range(bounds[i, first], bounds[i, last], CACHE_LINE_FLOATS):
             prefetch(data, q)
             prefetch(indices, q)
 
