@@ -49,11 +49,12 @@ def feature_at(indices, q, k, c):
 
 
 @jit(inline="always")
-def part_range(bounds, i, t):
-    """(start, stop) of part t of row i in the CSR arrays (see ``csr_parts``),
+def part_range(bounds, i, first, last):
+    """(start, stop) of parts first .. last - 1 of row i in the CSR arrays
+    (see ``csr_parts``; consecutive parts are one run of non-zeros),
     unsigned: with the int32 bounds of a small matrix, each access in the
     loop over them had two wraparound tests."""
-    return np.uintp(bounds[i, t]), np.uintp(bounds[i, t + 1])
+    return np.uintp(bounds[i, first]), np.uintp(bounds[i, last])
 
 
 @jit(inline="always")

@@ -132,7 +132,7 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
                     ahead = order[r + 1]
                     for q in range(bounds[ahead, t], bounds[ahead, t + 1]):
                         prefetch(flat_state, indices[q] * width)
-                lo, hi = part_range(bounds, i, t)
+                lo, hi = part_range(bounds, i, t, t + 1)
                 # The row's features first seen in this batch, without a
                 # branch that a cache miss would keep unresolved; then bring
                 # them up to date in a loop of their own.
@@ -200,16 +200,12 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
         meeting += 1
         barrier(counter, n_workers, meeting)
         for r in range(start, stop):  # the batch's rows are still in cache
-            i = order[r]
-            for t in range(first, last):
-                lo, hi = part_range(bounds, i, t)
-                for c in range(k):
-                    gc = row_grads[r - start, c]
-                    if gc != 0.0:
-                        for q in range(lo, hi):
-                            flat_state[feature_at(indices, q, width, G + c)] += (
-                                gc * data[q]
-                            )
+            lo, hi = part_range(bounds, order[r], first, last)  # this thread's parts
+            for c in range(k):
+                gc = row_grads[r - start, c]
+                if gc != 0.0:
+                    for q in range(lo, hi):
+                        flat_state[feature_at(indices, q, width, G + c)] += gc * data[q]
         if worker == 0:
             total += csr_intercept_step(
                 model,

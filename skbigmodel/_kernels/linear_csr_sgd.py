@@ -92,7 +92,7 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
             )
             i = order[r]
             for t in range(first, last):
-                lo, hi = part_range(bounds, i, t)
+                lo, hi = part_range(bounds, i, t, t + 1)
                 for c in range(k):
                     acc = 0.0  # a register, not dots[...] in memory
                     for q in range(lo, hi):
@@ -120,13 +120,11 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
         alpha *= 1.0 - eta * a2
         factor = -eta * grad_scale / alpha
         for r in range(start, stop):  # the batch's rows are still in cache
-            i = order[r]
-            for t in range(first, last):
-                lo, hi = part_range(bounds, i, t)
-                for c in range(k):
-                    f = factor * row_grads[r - start, c]
-                    if f != 0.0:
-                        scatter(params, avg, indices, data, lo, hi, k, c, f, weight)
+            lo, hi = part_range(bounds, order[r], first, last)  # this thread's parts
+            for c in range(k):
+                f = factor * row_grads[r - start, c]
+                if f != 0.0:
+                    scatter(params, avg, indices, data, lo, hi, k, c, f, weight)
         averaging = averaging_from(avg, step, batch_size, stop - start)
         if averaging:
             window += 1.0
