@@ -44,8 +44,10 @@ __all__ = ["CSRRunner", "DenseRunner", "MLPRunner", "mlp_data", "run_in_segments
 # Below this many multiply-adds per mini-batch a parallel region costs more
 # than it saves (benchmarks/bench_linear.py); above, a batch is cut into a
 # fixed number of chunks whatever the thread count, so bits do not change.
+# Up to 64 chunks, so that a machine with that many cores can use them on
+# batches large enough (each chunk at least MIN_CHUNK_ROWS rows).
 PARALLEL_BATCH_WORK = 1 << 12
-MAX_CHUNKS = 8
+MAX_CHUNKS = 64
 # Rows per chunk: one output fuses each row's work (small chunks balance
 # best); several outputs go through BLAS, whose per-call cost wants bigger
 # products (on 10 classes, 500k x 100: 0.20 s per epoch with 2 chunks of
@@ -53,7 +55,10 @@ MAX_CHUNKS = 8
 MIN_CHUNK_ROWS = {True: 32, False: 128}
 # The CSR kernels cut the features into this many column ranges of about
 # equal non-zeros (at most one thread each), counted on about this many of
-# them.
+# them. Any thread count from 1 to CSR_PARTS runs the same parts, and the
+# kernels take any number; each part costs a partial dot product per row
+# and an entry per row of ``bounds`` (docs/engine.rst, "How each path
+# scales with more cores").
 CSR_PARTS = 2
 CSR_CUT_SAMPLE = 100_000
 

@@ -12,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbigmodel import LinearRegressor, LogisticClassifier
+from skbigmodel._runners import CSR_PARTS
 
 from ._helpers import run_python
 
@@ -174,7 +175,7 @@ THREADS = {1: 1, -3: 1, 2: 2, -2: 2, 3: 3, -1: 3, None: 3, 10_000: 3}
 def test_n_jobs_sets_the_kernel_threads_and_changes_no_bit():
     """A fit runs its kernel on n_jobs threads: one runs every part on the
     calling thread, more add helper threads (dense chunks: up to all of them;
-    two column ranges of CSR data and two halves of an MLP batch: up to two),
+    CSR data: up to its column ranges; two halves of an MLP batch: up to two),
     all giving the bits of one thread. Numba's own thread count is left
     alone (the kernels do not use its threading layer)."""
     out = json.loads(run_python(N_JOBS_FITS, NUMBA_NUM_THREADS="3"))
@@ -182,7 +183,7 @@ def test_n_jobs_sets_the_kernel_threads_and_changes_no_bit():
     for n_jobs, threads in THREADS.items():
         for case, width in [
             ("dense", threads),
-            ("csr", min(2, threads)),
+            ("csr", min(CSR_PARTS, threads)),
             ("mlp", min(2, threads)),
         ]:
             fit = out[f"{case} {n_jobs}"]

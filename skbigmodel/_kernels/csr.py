@@ -49,16 +49,17 @@ def feature_at(indices, q, k, c):
 
 
 @jit(inline="always")
-def part_range(bounds, i, t):
-    """(start, stop) of part t of row i in the CSR arrays (see ``csr_parts``),
+def part_range(bounds, i, first, last):
+    """(start, stop) of parts first .. last - 1 of row i in the CSR arrays
+    (see ``csr_parts``; consecutive parts are one run of non-zeros),
     unsigned: with the int32 bounds of a small matrix, each access in the
     loop over them had two wraparound tests."""
-    return np.uintp(bounds[i, t]), np.uintp(bounds[i, t + 1])
+    return np.uintp(bounds[i, first]), np.uintp(bounds[i, last])
 
 
 @jit(inline="always")
-def prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, t):
-    """Prefetch what part t of the rows ahead of order[r] will read.
+def prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, first, last):
+    """Prefetch what parts first .. last - 1 of the rows ahead of order[r] will read.
 
     Shuffled rows defeat the hardware prefetcher: ask for the bounds of a
     row 2 * PREFETCH_SPARSE_ROWS ahead, then, once they are in cache, for
@@ -70,7 +71,7 @@ def prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, t):
         prefetch(flat_bounds, order[r + 2 * PREFETCH_SPARSE_ROWS] * bounds.shape[1])
     if r + PREFETCH_SPARSE_ROWS < n:
         i = order[r + PREFETCH_SPARSE_ROWS]
-        for q in range(bounds[i, t], bounds[i, t + 1], CACHE_LINE_FLOATS):
+        for q in range(bounds[i, first], bounds[i, last], CACHE_LINE_FLOATS):
             prefetch(data, q)
             prefetch(indices, q)
 

@@ -122,15 +122,17 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
             )
             cum_eta[s + 1] = cum_eta[s] + etas[s]
             grad_scales[s] = hyper.weight_scale / (stop - start)
-        for t in range(first, last):  # partial dots of this thread's features
-            for r in range(start, stop):
-                prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, t)
+        for r in range(start, stop):  # partial dots of this thread's features
+            prefetch_csr_ahead(
+                data, indices, bounds, flat_bounds, order, r, first, last
+            )
+            i = order[r]
+            for t in range(first, last):
                 if r + 1 < n:  # the state of the next row's features
                     ahead = order[r + 1]
                     for q in range(bounds[ahead, t], bounds[ahead, t + 1]):
                         prefetch(flat_state, indices[q] * width)
-                i = order[r]
-                lo, hi = part_range(bounds, i, t)
+                lo, hi = part_range(bounds, i, t, t + 1)
                 # The row's features first seen in this batch, without a
                 # branch that a cache miss would keep unresolved; then bring
                 # them up to date in a loop of their own.
@@ -197,17 +199,13 @@ def csr_epoch(csr, segment, hyper, model, scratch, team):
         )
         meeting += 1
         barrier(counter, n_workers, meeting)
-        for t in range(first, last):  # the batch's rows are still in cache
-            for r in range(start, stop):
-                i = order[r]
-                lo, hi = part_range(bounds, i, t)
-                for c in range(k):
-                    gc = row_grads[r - start, c]
-                    if gc != 0.0:
-                        for q in range(lo, hi):
-                            flat_state[feature_at(indices, q, width, G + c)] += (
-                                gc * data[q]
-                            )
+        for r in range(start, stop):  # the batch's rows are still in cache
+            lo, hi = part_range(bounds, order[r], first, last)  # this thread's parts
+            for c in range(k):
+                gc = row_grads[r - start, c]
+                if gc != 0.0:
+                    for q in range(lo, hi):
+                        flat_state[feature_at(indices, q, width, G + c)] += gc * data[q]
         if worker == 0:
             total += csr_intercept_step(
                 model,

@@ -86,11 +86,13 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         step += 1
-        for t in range(first, last):  # partial dots of this thread's features
-            for r in range(start, stop):
-                prefetch_csr_ahead(data, indices, bounds, flat_bounds, order, r, t)
-                i = order[r]
-                lo, hi = part_range(bounds, i, t)
+        for r in range(start, stop):  # partial dots of this thread's features
+            prefetch_csr_ahead(
+                data, indices, bounds, flat_bounds, order, r, first, last
+            )
+            i = order[r]
+            for t in range(first, last):
+                lo, hi = part_range(bounds, i, t, t + 1)
                 for c in range(k):
                     acc = 0.0  # a register, not dots[...] in memory
                     for q in range(lo, hi):
@@ -117,14 +119,12 @@ def csr_sgd_epoch(csr, segment, hyper, state, scratch, team):
         grad_scale = hyper.weight_scale / (stop - start)
         alpha *= 1.0 - eta * a2
         factor = -eta * grad_scale / alpha
-        for t in range(first, last):  # the batch's rows are still in cache
-            for r in range(start, stop):
-                i = order[r]
-                lo, hi = part_range(bounds, i, t)
-                for c in range(k):
-                    f = factor * row_grads[r - start, c]
-                    if f != 0.0:
-                        scatter(params, avg, indices, data, lo, hi, k, c, f, weight)
+        for r in range(start, stop):  # the batch's rows are still in cache
+            lo, hi = part_range(bounds, order[r], first, last)  # this thread's parts
+            for c in range(k):
+                f = factor * row_grads[r - start, c]
+                if f != 0.0:
+                    scatter(params, avg, indices, data, lo, hi, k, c, f, weight)
         averaging = averaging_from(avg, step, batch_size, stop - start)
         if averaging:
             window += 1.0

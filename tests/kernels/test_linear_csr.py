@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import make_classification, make_regression
 
+import skbigmodel._runners as runners
 from skbigmodel import LinearRegressor, LogisticClassifier
 from skbigmodel._kernels.bundles import State
 from skbigmodel._kernels.csr import csr_parts
@@ -131,11 +132,14 @@ def test_csr_plain_sgd_takes_the_dense_steps(loss, penalty, lr, batch_size):
 @pytest.mark.parametrize("loss", [LOG_LOSS, MULTINOMIAL])
 @pytest.mark.parametrize("opt, momentum, penalty, kernel", KERNEL_CASES)
 @pytest.mark.parametrize("sorted_indices", [True, False])
+@pytest.mark.parametrize("n_ranges", [CSR_PARTS, 8])
 def test_csr_threads_give_the_bits_of_one(
-    loss, opt, momentum, penalty, kernel, sorted_indices
+    loss, opt, momentum, penalty, kernel, sorted_indices, n_ranges, monkeypatch
 ):
-    """Each thread owns a column range of the features; on one thread the
-    same ranges run in turn, so the bits do not depend on the count."""
+    """Each thread owns a run of column ranges of the features; on one
+    thread the same ranges run in turn, so the bits do not depend on the
+    count (the default number of ranges, and 8 as for more cores)."""
+    monkeypatch.setattr(runners, "CSR_PARTS", n_ranges)
     X, Y, sw, k = stacked(loss)
     if not sorted_indices:  # reverse each row's entries: one column range
         X = sp.csr_matrix((X.data.copy(), X.indices.copy(), X.indptr), shape=X.shape)
@@ -146,10 +150,10 @@ def test_csr_threads_give_the_bits_of_one(
     hyper = make_hyper(loss, opt, *PENALTIES[penalty], sw=sw, momentum=momentum)
     order = np.random.default_rng(2).permutation(X.shape[0])
     params0 = initial_params(k, X.shape[1])
-    n_parts = CSR_PARTS if sorted_indices else 1
+    n_parts = n_ranges if sorted_indices else 1
     results = [
         linear_epoch(X, Y, sw, k, hyper, order, 16, params0, min(workers, n_parts))
-        for workers in (1, 2, 1, 2)
+        for workers in (1, 2, 3, n_ranges)
     ]
     assert results[0][3].n_parts == n_parts and results[0][3].kernel(hyper)[0] is kernel
     for state, total, step, _ in results[1:]:

@@ -30,6 +30,7 @@ def n_chunks(request, monkeypatch):
     if request.param > 1:
         monkeypatch.setattr(runners, "PARALLEL_BATCH_WORK", 1)
         monkeypatch.setattr(runners, "MIN_CHUNK_ROWS", {True: 1, False: 1})
+        monkeypatch.setattr(runners, "MAX_CHUNKS", 8)
     return request.param
 
 
