@@ -39,7 +39,14 @@ from ._kernels.mlp import mlp_epoch
 from ._kernels.optimizers import MOMENTUM_KINDS, OPTIMAL
 from ._threads import ThreadChooser, resolve_n_jobs, run_parts, start_helpers
 
-__all__ = ["CSRRunner", "DenseRunner", "MLPRunner", "mlp_data", "run_in_segments"]
+__all__ = [
+    "CSRRunner",
+    "DenseRunner",
+    "MLPRunner",
+    "mlp_data",
+    "readonly",
+    "run_in_segments",
+]
 
 # Below this many multiply-adds per mini-batch a parallel region costs more
 # than it saves (benchmarks/bench_linear.py); above, a batch is cut into a
@@ -166,7 +173,7 @@ class DenseRunner(EpochRunner):
         )
         super().__init__(batch_size, n_jobs, n_chunks)
         chunk_rows = -(-batch_rows // n_chunks)
-        self.data = DenseData(X, Y, sample_weight)
+        self.data = DenseData(readonly(X), readonly(Y), readonly(sample_weight))
         self.scratch = DenseScratch(
             partial=np.empty((n_chunks, net.params.size), dtype=X.dtype),
             # One output: rows are not gathered, and None compiles that path
@@ -187,6 +194,19 @@ class DenseRunner(EpochRunner):
 
     def kernel(self, hyper):
         return dense_epoch, self.scratch
+
+
+def readonly(array):
+    """A read-only view of ``array``, not a copy.
+
+    The kernels take the training data read-only whatever the caller's
+    flags, so one compiled kernel serves writable arrays and read-only ones
+    (memmaps opened with mode "r", arrays shared between processes), which
+    Numba would otherwise compile each kernel twice for.
+    """
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def csr_column_cuts(X, n_parts):
@@ -241,7 +261,14 @@ class CSRRunner(EpochRunner):
         super().__init__(batch_size, n_jobs, n_parts)
         bounds = np.empty((X.shape[0], n_parts + 1), dtype=X.indptr.dtype)
         csr_parts(X.indices, X.indptr, col_cuts, bounds)
-        self.data = CSRData(X.data, X.indices, bounds, col_cuts, Y, sample_weight)
+        self.data = CSRData(
+            readonly(X.data),
+            readonly(X.indices),
+            bounds,
+            col_cuts,
+            readonly(Y),
+            readonly(sample_weight),
+        )
         row_nnz = int(np.diff(X.indptr).max(initial=0))
         n_batches = -(-X.shape[0] // max(1, batch_size))
         self.state_shape = (p, csr_state_width(k))
@@ -298,12 +325,16 @@ def blas_controller():
 
 
 def mlp_data(X, Y, sample_weight, dtype):
-    """The ``MLPData`` bundle of dense or CSR X (the other layout empty)."""
+    """The ``MLPData`` bundle of dense or CSR X (the other layout empty),
+    read-only (see ``readonly``)."""
+    Y, sample_weight = readonly(Y), readonly(sample_weight)
     if sp.issparse(X):
-        dense = np.empty((0, X.shape[1]), dtype=dtype)
-        return MLPData(dense, X.data, X.indices, X.indptr, CSR_INPUT, Y, sample_weight)
-    empty, index = np.empty(0, dtype=dtype), np.empty(0, np.int32)
-    return MLPData(X, empty, index, index, DENSE_INPUT, Y, sample_weight)
+        dense = readonly(np.empty((0, X.shape[1]), dtype=dtype))
+        data, indices, indptr = map(readonly, (X.data, X.indices, X.indptr))
+        return MLPData(dense, data, indices, indptr, CSR_INPUT, Y, sample_weight)
+    empty = readonly(np.empty(0, dtype=dtype))
+    index = readonly(np.empty(0, np.int32))
+    return MLPData(readonly(X), empty, index, index, DENSE_INPUT, Y, sample_weight)
 
 
 class MLPRunner(EpochRunner):
