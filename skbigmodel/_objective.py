@@ -19,7 +19,6 @@ import scipy.sparse as sp
 from ._activations import ACTIVATIONS
 from ._kernels.bundles import (
     ChunkSums,
-    DenseData,
     DenseScratch,
     Layers,
     MLPScratch,
@@ -32,7 +31,7 @@ from ._kernels.full_batch import (
     sum_chunks,
 )
 from ._network import LinearNetwork
-from ._runners import blas_controller, mlp_data, readonly
+from ._runners import blas_controller, dense_data, mlp_data
 from ._threads import resolve_n_jobs, run_parts, start_helpers
 
 __all__ = ["DataLoss", "Objective", "data_loss", "n_chunks"]
@@ -121,7 +120,7 @@ class _LinearLoss(DataLoss):
             self.data = mlp_data(X, Y, sw, dtype)  # CSR arrays in MLPData's slots
             self.kernel = csr_chunks_grad
         else:
-            self.data = DenseData(readonly(X), readonly(Y), readonly(sw))
+            self.data = dense_data(X, Y, sw)
             self.kernel = dense_chunks_grad
         gathered = k > 1 and not sparse  # one output: rows are not gathered
         self.scratch = DenseScratch(

@@ -43,8 +43,8 @@ __all__ = [
     "CSRRunner",
     "DenseRunner",
     "MLPRunner",
+    "dense_data",
     "mlp_data",
-    "readonly",
     "run_in_segments",
 ]
 
@@ -173,7 +173,7 @@ class DenseRunner(EpochRunner):
         )
         super().__init__(batch_size, n_jobs, n_chunks)
         chunk_rows = -(-batch_rows // n_chunks)
-        self.data = DenseData(readonly(X), readonly(Y), readonly(sample_weight))
+        self.data = dense_data(X, Y, sample_weight)
         self.scratch = DenseScratch(
             partial=np.empty((n_chunks, net.params.size), dtype=X.dtype),
             # One output: rows are not gathered, and None compiles that path
@@ -322,6 +322,11 @@ def blas_controller():
     SciPy's).
     """
     return ThreadpoolController().select(user_api="blas")
+
+
+def dense_data(X, Y, sample_weight):
+    """The ``DenseData`` bundle of dense X, read-only (see ``readonly``)."""
+    return DenseData(readonly(X), readonly(Y), readonly(sample_weight))
 
 
 def mlp_data(X, Y, sample_weight, dtype):
