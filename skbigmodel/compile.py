@@ -51,8 +51,9 @@ def _paths(every_solver=False):
     from ._optimizers import FULL_BATCH_SOLVERS, OPTIMIZERS
 
     solvers = [*OPTIMIZERS, *FULL_BATCH_SOLVERS] if every_solver else ["adam"]
-    # "auto" is Adam on dense X and plain SGD on sparse X
-    classifier_solvers = ["auto", *solvers] if every_solver else ["auto"]
+    # "auto" is Adam on dense X (averaged: kernels of their own) and, for the
+    # classifiers, plain SGD on sparse X
+    auto_solvers = ["auto", *solvers] if every_solver else ["auto"]
     classifier_losses = CLASSIFIER_LOSS_NAMES if every_solver else ["hinge", "log_loss"]
     losses = list(REGRESSION_LOSSES) if every_solver else ["squared_error"]
     for dtype in (np.float64, np.float32):
@@ -63,14 +64,14 @@ def _paths(every_solver=False):
                 f"CSR with {np.dtype(layout).name} indices" if sparse else "dense"
             ) + f", {name}"
             options = (dtype, sparse, layout if sparse else None)
-            for solver in classifier_solvers:
+            for solver in auto_solvers:
                 for loss in classifier_losses:
                     yield (
                         f"LinearClassifier({loss!r}, solver={solver!r}), {where}",
                         LinearClassifier(loss, solver=solver),
                         options,
                     )
-            for solver in solvers:
+            for solver in auto_solvers:
                 for loss in losses:
                     yield (
                         f"LinearRegressor({loss!r}, solver={solver!r}), {where}",
@@ -94,6 +95,7 @@ def _paths(every_solver=False):
                     ),
                     options,
                 )
+            for solver in solvers:
                 yield (
                     f"MLPClassifier(solver={solver!r}), {where}",
                     MLPClassifier((4,), solver=solver),

@@ -19,6 +19,7 @@ from sklearn.model_selection import GridSearchCV
 from threadpoolctl import threadpool_info
 
 from skbigmodel import (
+    LinearClassifier,
     LinearRegressor,
     LogisticClassifier,
     MLPClassifier,
@@ -330,6 +331,35 @@ def test_a_second_process_loads_the_kernels_from_the_cache(tmp_path):
     hits, misses = json.loads(run_python(CACHED_FIT, NUMBA_CACHE_DIR=str(cache)))
     assert (hits, misses) == (1, 0)  # loaded: no compilation
     assert _cache_files(cache) == written
+
+
+def test_the_compile_command_covers_the_default_of_every_estimator():
+    """``python -m skbigmodel.compile`` (without ``--all``) fits each
+    estimator's defaults, on every dtype and layout: the kernels a first fit
+    with the defaults needs."""
+    from skbigmodel.compile import _paths
+
+    def kernel_params(est):  # the layer sizes do not change the kernels
+        return {k: v for k, v in est.get_params().items() if k != "hidden_layer_sizes"}
+
+    paths = list(_paths())
+    layouts = {options for *_, options in paths}
+    assert len(layouts) == 6  # float64 and float32; dense, int32 and int64 CSR
+    defaults = [
+        LinearClassifier(),
+        LinearClassifier("log_loss"),  # LogisticClassifier's kernels
+        LinearRegressor(),
+        MLPClassifier(),
+        MLPRegressor(),
+    ]
+    for default in defaults:
+        for layout in layouts:
+            assert any(
+                type(est) is type(default)
+                and options == layout
+                and kernel_params(est) == kernel_params(default)
+                for _, est, options in paths
+            ), (default, layout)
 
 
 # The garbage collector, paused while the kernels load, comes back as it was.
