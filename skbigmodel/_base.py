@@ -211,7 +211,7 @@ class BaseStochasticEstimator(CallbackSupportMixin, BaseEstimator):
                 net.params.size,
                 net.moment_dtype,
                 net.params.dtype,
-                getattr(self, "average", False),
+                getattr(training, "average", False),
             )
         hyper, loss_unit = self._hyper(training, train_rows.size / weight)
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}

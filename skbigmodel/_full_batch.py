@@ -14,7 +14,7 @@ import numpy as np
 import scipy.optimize
 
 from ._losses import MARGIN_LOSSES, REGRESSION_LOSSES
-from ._optimizers import FULL_BATCH_SOLVERS
+from ._optimizers import FULL_BATCH_SOLVERS, asks_to_average
 from ._penalties import PENALTIES
 from ._runners import blas_controller
 from ._sklearn_compat import _check_optimize_result
@@ -55,7 +55,7 @@ def check_full_batch(est):
             "stochastic solver ('adam', 'sgd' or 'rmsprop'), whose proximal steps "
             "give exact zeros."
         )
-    if getattr(est, "average", False) is not False and est.average:
+    if asks_to_average(est):
         raise ValueError(
             f"solver={est.solver!r} has no steps to average: average needs a "
             "stochastic solver ('sgd', with momentum=0 for scikit-learn's "

@@ -293,7 +293,9 @@ class CSRRunner(EpochRunner):
             raise ValueError(
                 "average on sparse X needs solver='sgd' with momentum=0 and "
                 "penalty='l2' or None (averaged SGD, O(non-zeros) a step); "
-                "densify X or use those parameters."
+                "densify X, use those parameters or set average=False (a "
+                "model begun on dense X with solver='auto' and average='auto' "
+                "averages Adam's iterates)."
             )
         return super().__call__(state, order, step, hyper)
 

@@ -39,7 +39,9 @@ class OptimizerState:
 
     With averaged SGD, ``average`` holds the mean of the parameters from
     the sample ``average_start`` on, over ``average_counts[0]`` steps (see
-    ``_kernels/averaging.py`` for the other counts); else None.
+    ``_kernels/averaging.py`` for the other counts); else None. With
+    ``average_each_epoch`` the mean restarts at every epoch (dense data
+    only: the lazy CSR mean keeps more counts).
     """
 
     m: np.ndarray
@@ -48,16 +50,19 @@ class OptimizerState:
     average: np.ndarray | None = None
     average_counts: np.ndarray | None = None
     average_start: float = 1.0
+    average_each_epoch: bool = False
 
     @classmethod
     def zeros(cls, size, dtype=np.float64, params_dtype=None, average=False):
-        """A fresh state; ``average``: False, or the sample (True: 1) from
-        which the mean of the parameters (in ``params_dtype``) is taken."""
+        """A fresh state; ``average``: False, the sample (True: 1) from which
+        the mean of the parameters (in ``params_dtype``) is taken, or
+        "epoch": the mean of each epoch's steps."""
         state = cls(np.zeros(size, dtype), np.zeros(size, dtype))
         if average is not False and average:
             state.average = np.zeros(size, params_dtype or dtype)
             state.average_counts = np.zeros(3)
-            state.average_start = float(average)
+            state.average_each_epoch = average == "epoch"
+            state.average_start = 1.0 if state.average_each_epoch else float(average)
         return state
 
     def copy(self):
@@ -66,6 +71,7 @@ class OptimizerState:
             copied.average = self.average.copy()
             copied.average_counts = self.average_counts.copy()
             copied.average_start = self.average_start
+            copied.average_each_epoch = self.average_each_epoch
         return copied
 
     def restore(self, other):
@@ -82,6 +88,11 @@ class OptimizerState:
         if self.average is None or self.average_counts[0] == 0:
             return None
         return self.average
+
+    def begin_epoch(self):
+        """Called before each epoch: an epoch-wise mean starts anew."""
+        if self.average_each_epoch:
+            self.average[:], self.average_counts[0] = 0.0, 0.0
 
     def bundle(self, params):
         """The kernels' ``State`` of ``params`` and this optimiser state."""
@@ -171,7 +182,7 @@ def train(
             lowest.record(loss, net, state, epoch + 1)
             if score is not None and score > history.best_validation_score:
                 history.best_validation_score = score
-                history.best_params = net.params.copy()
+                history.best_params = _model_params(net, state).copy()
             if stop:
                 break  # a callback asked to stop
             if stopping is not None:
@@ -196,12 +207,19 @@ def train(
             UserWarning,
         )
     if history.best_params is not None:
-        net.params[:] = history.best_params
+        _model_params(net, state)[:] = history.best_params
     return history
+
+
+def _model_params(net, state):
+    """The parameters ``predict`` uses: the mean of averaged SGD, or the last."""
+    averaged = state.averaged()
+    return net.params if averaged is None else averaged
 
 
 def _epoch(net, state, hyper, runner, order, validate, history, epoch, loss_unit):
     """Run one epoch, check it, record it; return (standardised loss, score)."""
+    state.begin_epoch()
     bundle = state.bundle(net.params)
     loss_sum, state.step = runner(bundle, order, state.step, hyper)
     total_weight = order.size / hyper.weight_scale
@@ -221,7 +239,7 @@ def _epoch(net, state, hyper, runner, order, validate, history, epoch, loss_unit
     history.loss_curve.append(float(loss * loss_unit))
     score = None
     if validate is not None:
-        score = validate(net.params)
+        score = validate(_model_params(net, state))
         history.validation_scores.append(score)
     return loss, score
 

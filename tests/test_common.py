@@ -45,6 +45,10 @@ def _linear():
         else:
             yield LinearClassifier(loss)
     yield LinearClassifier("modified_huber", average=True)
+    # scikit-learn's schedule (the default on sparse X) on the checks' dense
+    # X too, plain and averaged: solver="auto" trains it by plain SGD
+    yield LinearClassifier(learning_rate="optimal")
+    yield LinearClassifier(learning_rate="optimal", average=True)
     yield LinearRegressor(solver="sgd", momentum=0, average=10)
     yield LinearRegressor(loss="poisson")
 

@@ -131,16 +131,25 @@ def multilabel(classification):
     return X, np.column_stack([y == 0, y != 1, X[:, 0] > 0]).astype(int)
 
 
+def _unaveraged(est):
+    """``est`` as DataParallel trains it: average="auto" is False there (the
+    partitions' mean plays its role)."""
+    if "average" in est.get_params():
+        est.set_params(average=False)
+    return est
+
+
 @pytest.mark.parametrize("name", ESTIMATORS)
 def test_one_partition_trains_as_the_estimator(threads, name, request):
     """One partition, local_epochs=1: round for epoch, the estimator's own fit
-    (same encoders, shuffles, optimiser state, stopping rule), bit for bit."""
+    (same encoders, shuffles, optimiser state, stopping rule; no averaged
+    SGD), bit for bit."""
     make, data = ESTIMATORS[name]
     X, y = request.getfixturevalue(data)
     if data == "regression" and "mlp" not in name:
         y = y[:, 0]  # one output (the MLP's two: multi-output)
     sw = _weights(N_ROWS)
-    plain = make().set_params(max_iter=4).fit(X, y, sample_weight=sw)
+    plain = _unaveraged(make().set_params(max_iter=4)).fit(X, y, sample_weight=sw)
     Xd, yd, swd = _dask(X, y, sw, rows=N_ROWS)
     model = DataParallel(make().set_params(max_iter=4), client=threads)
     model.fit(Xd, yd, sample_weight=swd)
@@ -253,7 +262,7 @@ def test_class_absent_from_a_partition(threads, classification):
 def test_validation_set_scores_every_round(threads, classification, regression):
     X, y = classification
     est = LogisticClassifier(random_state=0, max_iter=4, n_iter_no_change=1, tol=0.5)
-    plain = clone(est).fit(X[:900], y[:900], X_val=X[900:], y_val=y[900:])
+    plain = _unaveraged(clone(est)).fit(X[:900], y[:900], X_val=X[900:], y_val=y[900:])
     Xd, yd = _dask(X[:900], y[:900], rows=900)
     Xv, yv = _dask(X[900:], y[900:], rows=100)  # three partitions
     model = DataParallel(est, client=threads).fit(Xd, yd, X_val=Xv, y_val=yv)
@@ -265,7 +274,8 @@ def test_validation_set_scores_every_round(threads, classification, regression):
     assert np.array_equal(_params(model.estimator_), _params(plain))
     Xr, yr = regression
     est = LinearRegressor(random_state=0, max_iter=3, early_stopping=True)
-    plain = clone(est).fit(Xr[:900], yr[:900], X_val=Xr[900:], y_val=yr[900:])
+    plain = _unaveraged(clone(est))
+    plain.fit(Xr[:900], yr[:900], X_val=Xr[900:], y_val=yr[900:])
     model = DataParallel(est, client=threads)  # NumPy X_val: one partition
     model.fit(*_dask(Xr[:900], yr[:900], rows=900), X_val=Xr[900:], y_val=yr[900:])
     assert model.validation_scores_ == pytest.approx(

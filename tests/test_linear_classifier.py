@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import QuantileRegressor, SGDClassifier
 from sklearn.metrics import mean_pinball_loss
@@ -123,6 +124,88 @@ def test_auto_solver_is_plain_sgd_on_sparse_and_adam_on_dense():
     # partial_fit keeps the solver it started with, whatever the next X
     sparse.partial_fit(X.toarray(), y)
     assert sparse.solver_ == "sgd"
+
+
+@pytest.mark.parametrize("cls", [LinearClassifier, LinearRegressor])
+def test_auto_solver_with_the_optimal_schedule_is_plain_sgd(cls):
+    # "optimal" is a schedule of plain SGD only: "auto" picks it on dense X
+    X, y = sparse_classification()
+    X = X.toarray()
+    fit = dict(
+        learning_rate="optimal", alpha=1e-3, random_state=0, max_iter=3, tol=None
+    )
+    auto = cls(**fit).fit(X, y)
+    assert auto.solver_ == "sgd"
+    explicit = cls(solver="sgd", momentum=0.0, **fit).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, explicit.coef_)
+
+
+ESTIMATORS = {
+    "hinge": (LinearClassifier, "classification"),
+    "logistic": (LogisticClassifier, "classification"),
+    "regressor": (LinearRegressor, "regression"),
+}
+
+
+def _dense_problem(kind, n_samples=1024):
+    if kind == "classification":
+        X, y = make_classification(
+            n_samples, 10, n_classes=3, n_informative=5, random_state=0
+        )
+    else:
+        X, y = make_regression(n_samples, 10, noise=10.0, random_state=0)
+    return scale(X), y
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_auto_average_is_the_mean_of_the_last_epoch_on_dense(name):
+    # 1,024 rows, batches of 256: the third epoch's steps are those whose
+    # last sample is past 2,048, which average=2049 (from that sample on)
+    # averages; solver="adam" with it is the same path, bit for bit
+    cls, kind = ESTIMATORS[name]
+    X, y = _dense_problem(kind)
+    fit = dict(random_state=0, max_iter=3, tol=None)
+    auto = cls(**fit).fit(X, y)
+    assert auto.solver_ == "adam"
+    last_epoch = cls(solver="adam", average=2 * 1024 + 1, **fit).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, last_epoch.coef_)
+    np.testing.assert_array_equal(auto.intercept_, last_epoch.intercept_)
+    last_iterate = cls(solver="adam", average=False, **fit).fit(X, y)
+    assert not np.array_equal(auto.coef_, last_iterate.coef_)
+    # average=False keeps Adam's last iterate with solver="auto"
+    plain = cls(average=False, **fit).fit(X, y)
+    np.testing.assert_array_equal(plain.coef_, last_iterate.coef_)
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_auto_average_does_not_average_on_sparse(name):
+    cls, kind = ESTIMATORS[name]
+    X, y = _dense_problem(kind, n_samples=600)
+    X[np.abs(X) < 1.0] = 0.0
+    X = sp.csr_matrix(X)
+    fit = dict(random_state=0, max_iter=3, tol=None)
+    auto = cls(**fit).fit(X, y)
+    plain = cls(average=False, **fit).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, plain.coef_)
+    assert auto.solver_ == ("adam" if kind == "regression" else "sgd")
+
+
+def test_auto_average_beats_adams_last_iterate_and_sgdclassifier():
+    # Ten classes one-vs-rest: the hinge's last Adam iterate jumps around
+    X, y = make_classification(
+        12000, 40, n_informative=20, n_classes=10, random_state=0
+    )
+    X = scale(X)
+    train, test = slice(0, 10000), slice(10000, None)
+    fit = dict(random_state=0, max_iter=5, tol=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto = LinearClassifier(**fit).fit(X[train], y[train])
+        last = LinearClassifier(average=False, **fit).fit(X[train], y[train])
+        sgd = SGDClassifier(**fit).fit(X[train], y[train])
+    score = auto.score(X[test], y[test])
+    assert score > last.score(X[test], y[test]) + 0.03
+    assert score > sgd.score(X[test], y[test]) + 0.03
 
 
 def test_optimal_schedule_learns_sparse_text_like_data():

@@ -20,7 +20,7 @@ from .averaging import average_step
 from .bundles import Penalty
 from .losses import one_output_grad, outputs_grad
 from .memory import PREFETCH_ROWS, prefetch_sample
-from .optimizers import intercept_step_size, step_size, update_range
+from .optimizers import step_size, update_range
 from .passive_aggressive import pa_rescale_one, pa_rescale_rows
 from .sync import barrier
 
@@ -234,6 +234,14 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
                 hyper.penalty,
             )
             if hyper.fit_intercept:
+                # On dense X the intercept steps like every weight (each is
+                # a feature of every row): under "optimal" the sum of its
+                # rows' per-sample steps, as scikit-learn's dense SGD steps
+                # it. Damped to the mean (``intercept_step_size``, the
+                # sparse kernels' rule) it moved ``m`` times less than the
+                # weights on a batch of weight ``m``, so a problem solved
+                # mostly by the intercept (one class weighted 1000, another
+                # 1e-4: check_class_weight_classifiers) never got there.
                 update_range(
                     state,
                     partial[0],
@@ -241,9 +249,7 @@ def dense_epoch(data, segment, hyper, state, scratch, team):
                     n_coef,
                     n_params,
                     optimizer,
-                    intercept_step_size(
-                        optimizer, eta, stop - start, hyper.weight_scale
-                    ),
+                    eta,
                     NO_PENALTY,
                 )
             average_step(state.avg, params, step, batch_size, stop - start)

@@ -60,12 +60,15 @@ def step_size(optimizer, t, batch_size=1, rows=1, weight_scale=1.0):
 
 @jit(inline="always")
 def intercept_step_size(optimizer, eta, rows, weight_scale=1.0):
-    """The intercepts' step for a batch of ``rows`` rows whose weights step
-    by ``eta``. Under "optimal" the weights take the per-sample step times
-    the summed gradient (see ``step_size``); an intercept, a feature of
-    every row, takes it times the mean: summed, the stale gradients of a
-    whole batch overshoot (scikit-learn damps its intercept's steps on
-    sparse data for the same reason). Batch 1: the same step."""
+    """The intercepts' step on sparse X for a batch of ``rows`` rows whose
+    weights step by ``eta``. Under "optimal" the weights take the
+    per-sample step times the summed gradient (see ``step_size``), which a
+    sparse feature meets in few rows; an intercept, a feature of every row,
+    takes it times the mean: summed, the stale gradients of a whole batch
+    overshoot (scikit-learn damps its intercept's steps on sparse data for
+    the same reason). Batch 1 of unit weight: the same step. On dense X
+    every weight is a feature of every row too, and the intercept takes
+    the weights' step (``linear_dense.py``), as in scikit-learn."""
     if optimizer.schedule == OPTIMAL:
         return eta * weight_scale / rows
     return eta

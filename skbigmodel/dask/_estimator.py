@@ -14,7 +14,7 @@ from .._base import BaseStochasticEstimator
 from .._full_batch import check_full_batch, train_lbfgs
 from .._monitor import Monitor
 from .._objective import Objective
-from .._optimizers import FULL_BATCH_SOLVERS, resolve_solver
+from .._optimizers import FULL_BATCH_SOLVERS, asks_to_average, resolve_solver
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._training import History, OptimizerState, StoppingRule, train
 from ._cluster import Partitions, connect
@@ -56,8 +56,9 @@ class DataParallel(
     The model is bit-identical for the same partitions and
     ``random_state``, whatever the number of workers, their threads or the
     order tasks finish in; on one partition with ``local_epochs=1``,
-    ``"average"`` trains exactly as the estimator's own ``fit``, epoch for
-    round. Every task is a pure function of its inputs: when a worker dies,
+    ``"average"`` trains exactly as the estimator's own ``fit`` with
+    ``average=False``, epoch for round (the partitions' mean plays the role
+    of averaged SGD: ``average="auto"`` means False here). Every task is a pure function of its inputs: when a worker dies,
     Dask recomputes its tasks elsewhere and the model does not change.
 
     Parameters
@@ -239,7 +240,7 @@ class DataParallel(
                     f"mode='average' needs a stochastic solver; the estimator has "
                     f"solver={est.solver!r}. Use mode='lbfgs'."
                 )
-            if getattr(est, "average", False) is not False and est.average:
+            if asks_to_average(est):
                 raise ValueError(
                     "DataParallel does not train averaged SGD (average=True): "
                     "averaging the partitions' models plays that role. Set "
